@@ -1,0 +1,50 @@
+# berth — build, test, demo, bench. Run as root on Debian 12.
+GO        ?= go
+BIN       := bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+PKG       := github.com/berth-dev/berth
+LDFLAGS   := -s -w -X $(PKG)/runtime/command.Version=$(VERSION) -X $(PKG)/runtime/command.Commit=$(COMMIT)
+
+.PHONY: all build test unit integration demo bench deps-test deps-demo deps-bench clean fuzz
+
+all: build
+
+build: $(BIN)/berth-runtime
+
+# berth-runtime is linked statically: no dynamic loader on the container
+# start path, and nothing to resolve from the host's libraries at exec.
+$(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.go' -o -name '*.c') go.mod go.sum
+	@mkdir -p $(BIN)
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $@ ./cmd/berth-runtime
+
+deps-test:
+	scripts/install-deps test
+
+deps-demo:
+	scripts/install-deps demo
+
+deps-bench:
+	scripts/install-deps bench
+
+# The whole suite: unit tests and the real-container integration tests.
+# Under BERTH_CI=1 a test that needs root or a peer fails instead of skipping.
+test: deps-test build
+	$(GO) vet ./...
+	BERTH_RUNTIME=$(CURDIR)/$(BIN)/berth-runtime $(GO) test -count=1 -timeout 20m ./...
+
+unit:
+	$(GO) test -count=1 ./runtime/spec/ ./runtime/seccomp/ ./runtime/cgroups/
+
+demo: deps-demo build
+	scripts/demo
+
+bench: deps-bench build
+	bench/runtime/run
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./runtime/spec/
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./runtime/seccomp/
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,290 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/runtime/caps"
+	"github.com/berth-dev/berth/runtime/spec"
+)
+
+type syscallIDMap = syscall.SysProcIDMap
+
+// CreateOpts are the options of `create` (and of `run`).
+type CreateOpts struct {
+	Root          string // state root (--root)
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFDs   int
+	SystemdCgroup bool
+	CgroupRoot    string // cgroupfs root, "" = /sys/fs/cgroup (tests use a fake)
+
+	// Stdio for init; nil means the runtime's own.
+	Stdin, Stdout, Stderr *os.File
+	// ConsoleConn, when set, is used instead of dialing ConsoleSocket (run -t).
+	ConsoleConn *os.File
+	// KeepChild leaves init as a child of this process, so the caller can
+	// wait for it (run).
+	KeepChild bool
+}
+
+// Warnf reports what the runtime skips but does not fail on; the command
+// line wires it to the log.
+type Warnf func(format string, args ...any)
+
+// Create creates container opts.ID from the bundle. On any failure it leaves
+// nothing behind: no state directory, process, cgroup or mount.
+func Create(ctx context.Context, opts CreateOpts, warn Warnf) (c *Container, err error) {
+	if err := ValidateID(opts.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(opts.Bundle)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+	}
+	if fi, err := os.Stat(s.Root.Path); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("rootfs %s of bundle %s is not a directory: %w", s.Root.Path, bundle, errdefs.ErrInvalidArgument)
+	}
+	if err := checkRlimits(s.Process.Rlimits); err != nil {
+		return nil, err
+	}
+	if err := checkLabels(s); err != nil {
+		return nil, err
+	}
+	if _, unknown, err := caps.New(s.Process.Capabilities); err != nil {
+		return nil, err
+	} else if len(unknown) > 0 && warn != nil {
+		warn("skipping capabilities the kernel does not know: %v", unknown)
+	}
+	plan, err := planNamespaces(s.Linux)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SystemdCgroup {
+		return nil, fmt.Errorf("--systemd-cgroup: the systemd cgroup driver is not supported yet; berth-runtime manages cgroupfs directly (run without --systemd-cgroup): %w", errdefs.ErrNotImplemented)
+	}
+
+	if err := os.MkdirAll(opts.Root, 0o711); err != nil {
+		return nil, fmt.Errorf("create state root %s: %w", opts.Root, err)
+	}
+	dir := filepath.Join(opts.Root, opts.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s already exists: %w", opts.ID, errdefs.ErrAlreadyExists)
+		}
+		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
+	}
+	c = &Container{
+		ID: opts.ID, Bundle: bundle, Rootfs: s.Root.Path, Created: time.Now().UTC(),
+		Owner: owner(), Spec: s, dir: dir, CgroupRoot: opts.CgroupRoot,
+	}
+	var child *exec.Cmd
+	defer func() {
+		if err == nil {
+			return
+		}
+		if child != nil && child.Process != nil {
+			child.Process.Kill()
+			child.Wait()
+		}
+		if c.InitPid > 0 {
+			unix.Kill(c.InitPid, unix.SIGKILL)
+			waitGone(c.InitPid, 2*time.Second)
+		}
+		c.destroyCgroup()
+		os.RemoveAll(dir)
+	}()
+
+	fifoPath := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return nil, fmt.Errorf("create %s: %w", fifoPath, err)
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
+	}
+	defer fifo.Close()
+
+	p := &process{
+		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
+		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
+		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
+	}
+	cfg := &initConfig{
+		ID: opts.ID, Bundle: bundle, Spec: s, Process: s.Process,
+		NoPivot: opts.NoPivot, NoNewKeyring: opts.NoNewKeyring, PreserveFDs: opts.PreserveFDs,
+		NewCgroupns: plan.newFlags&unix.CLONE_NEWCGROUP != 0, HasHooks: hasCreateHooks(s),
+		Userns: plan.userns, CgroupRoot: opts.CgroupRoot,
+	}
+	started, err := p.start(fifo)
+	if started != nil {
+		child = started.cmd
+		c.InitPid = started.pid
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer started.sync.f.Close()
+	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
+		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
+	}
+
+	cg, err := newCgroup(opts, s)
+	if err != nil {
+		return nil, err
+	}
+	c.CgroupPaths = cg.Paths()
+	if err := cg.Apply(c.InitPid); err != nil {
+		return nil, fmt.Errorf("add init %d to cgroup: %w", c.InitPid, err)
+	}
+	c.CgroupPaths = cg.Paths()
+	if err := cg.Set(withDefaultDevices(s)); err != nil {
+		return nil, fmt.Errorf("set cgroup limits: %w", err)
+	}
+	cfg.CgroupPaths = c.CgroupPaths
+	cfg.ConsoleFD, cfg.FifoFD, cfg.InitPid = started.consoleFD, started.fifoFD, c.InitPid
+	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}); err != nil {
+		return nil, fmt.Errorf("send config to init: %w", err)
+	}
+	if err := c.waitReady(ctx, started.sync); err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile, c.InitPid); err != nil {
+			return nil, err
+		}
+	}
+	if !opts.KeepChild && child != nil && plan.nativeClone() {
+		child.Process.Release()
+	}
+	return c, nil
+}
+
+// waitReady answers init's hook request and waits until it is ready.
+func (c *Container) waitReady(ctx context.Context, sc syncConn) error {
+	for {
+		m, err := sc.recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("container init exited during set-up")
+			}
+			return err
+		}
+		switch m.Type {
+		case msgHooks:
+			st := c.hookState(Creating)
+			if err := runHooks(ctx, "prestart", c.Spec.Hooks.Prestart, st); err != nil { //nolint:staticcheck // prestart is deprecated but still run
+				return err
+			}
+			if err := runHooks(ctx, "createRuntime", c.Spec.Hooks.CreateRuntime, st); err != nil {
+				return err
+			}
+			if err := sc.send(syncMsg{Type: msgHooksDone}); err != nil {
+				return err
+			}
+		case msgReady:
+			return nil
+		default:
+			return fmt.Errorf("unexpected %q message from init", m.Type)
+		}
+	}
+}
+
+func hasCreateHooks(s *specs.Spec) bool {
+	return s.Hooks != nil && (len(s.Hooks.Prestart) > 0 || len(s.Hooks.CreateRuntime) > 0) //nolint:staticcheck
+}
+
+// checkRlimits refuses a hard limit above the runtime's own when the
+// runtime lacks CAP_SYS_RESOURCE: the kernel would refuse it in init, with
+// a less helpful error and after namespaces were made.
+func checkRlimits(rl []specs.POSIXRlimit) error {
+	if len(rl) == 0 {
+		return nil
+	}
+	if caps.Has("CAP_SYS_RESOURCE") {
+		return nil
+	}
+	for _, r := range rl {
+		res, _ := spec.RlimitResource(r.Type)
+		var cur unix.Rlimit
+		if err := unix.Getrlimit(res, &cur); err != nil {
+			return fmt.Errorf("read %s: %w", r.Type, err)
+		}
+		if r.Hard > cur.Max {
+			return fmt.Errorf("rlimit %s: hard limit %d exceeds this host's hard limit %d and the runtime lacks CAP_SYS_RESOURCE to raise it: %w",
+				r.Type, r.Hard, cur.Max, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// owner names the effective user from /etc/passwd, without NSS: the
+// runtime stays free of libc user look-ups on its start path.
+func owner() string {
+	uid := strconv.Itoa(os.Geteuid())
+	data, err := os.ReadFile("/etc/passwd")
+	if err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Split(line, ":")
+			if len(f) > 2 && f[2] == uid {
+				return f[0]
+			}
+		}
+	}
+	return "#" + uid
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644)
+}
+
+// waitGone waits until pid no longer runs (or is a zombie).
+func waitGone(pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for d := 100 * time.Microsecond; ; d = min(d*2, 10*time.Millisecond) {
+		_, state, err := procStart(pid)
+		if err != nil || state == 'Z' || state == 'X' {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(d)
+	}
+}
+
+func dialConsole(path string) (*os.File, error) {
+	f, err := dialUnix(path)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	return f, nil
+}

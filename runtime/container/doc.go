@@ -1,0 +1,31 @@
+// Package container is berth-runtime's library: it turns an OCI bundle into a
+// container and drives its lifecycle (create, start, state, kill, delete,
+// exec, pause, resume, update), with the state of each container kept in a
+// directory under the runtime root (runc's --root).
+//
+// A container's life:
+//
+//	create:  parent (berth-runtime create)           child (berth-runtime init)
+//	         mkdir ROOT/ID, mkfifo exec.fifo
+//	         start child in new namespaces  ───────▶  (nsexec joins/creates
+//	                                                   namespaces before Go starts)
+//	         cgroup: apply pid, set limits
+//	         send config ──────────────────────────▶  mounts, devices
+//	                                       ◀───────── "hooks" (if any)
+//	         run prestart, createRuntime hooks
+//	         "hooks-done" ─────────────────────────▶  createContainer hooks,
+//	                                                   pivot_root, masks, console
+//	                                       ◀───────── "ready"
+//	         write state.json, pid file; exit        open exec.fifo for writing
+//	                                                   (blocks)
+//	start:   open exec.fifo, read a byte ─────────▶  startContainer hooks, drop
+//	         remove the fifo, poststart hooks          privileges, seccomp, execve
+//	delete:  kill what is left, remove the cgroup, poststop hooks, rm ROOT/ID
+//
+// The status is derived, never stored: "stopped" when the init process (pid
+// and start time recorded at create) is gone, "created" while exec.fifo
+// exists, "paused" when the cgroup is frozen, else "running".
+//
+// Every message on the sync socket (SOCK_SEQPACKET, one JSON object per
+// packet) is a syncMsg; see sync.go.
+package container

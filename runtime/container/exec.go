@@ -1,0 +1,106 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-dev/berth/runtime/spec"
+)
+
+// ExecOpts are the options of `exec`.
+type ExecOpts struct {
+	Process       *specs.Process
+	PidFile       string
+	ConsoleSocket string
+	ConsoleConn   *os.File
+	PreserveFDs   int
+
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Exec starts p in the running container and returns its pid once it has
+// exec'd, or the error that stopped it. The caller waits for the pid
+// (it must be a child subreaper: the process is its grandchild).
+func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
+	switch st := c.Status(); st {
+	case Running, Created:
+	default:
+		return 0, fmt.Errorf("cannot exec in container %s: it is %s: %w", c.ID, st, errdefs.ErrFailedPrecondition)
+	}
+	if err := spec.ValidateProcess(opts.Process); err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w: %w", c.ID, err, errdefs.ErrInvalidArgument)
+	}
+	if err := checkRlimits(opts.Process.Rlimits); err != nil {
+		return 0, err
+	}
+	plan := nsPlan{}
+	for _, ns := range c.Spec.Linux.Namespaces {
+		name, _ := spec.NamespaceProcName(ns.Type)
+		line := fmt.Sprintf("%s:/proc/%d/ns/%s", name, c.InitPid, name)
+		if ns.Type == specs.UserNamespace {
+			plan.userns = true
+			plan.join = append([]string{line}, plan.join...)
+		} else {
+			plan.join = append(plan.join, line)
+		}
+	}
+	p := &process{
+		id: c.ID, spec: c.Spec, plan: plan, preserveFDs: opts.PreserveFDs,
+		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
+		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
+	}
+	started, err := p.start(nil)
+	var child *exec.Cmd
+	if started != nil {
+		child = started.cmd
+	}
+	defer func() {
+		if err != nil && started != nil && started.pid > 0 {
+			if child != nil {
+				child.Process.Kill()
+				child.Wait()
+			} else {
+				killAndReap(started.pid)
+			}
+		}
+	}()
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+	}
+	defer started.sync.f.Close()
+	if m, err := c.cgroup(); err == nil {
+		if err := m.Apply(started.pid); err != nil {
+			return 0, fmt.Errorf("exec in container %s: add process to cgroup: %w", c.ID, err)
+		}
+	}
+	cfg := &initConfig{
+		Exec: true, ID: c.ID, Bundle: c.Bundle, Spec: c.Spec, Process: opts.Process,
+		PreserveFDs: opts.PreserveFDs, Userns: plan.userns, InitPid: c.InitPid,
+		ConsoleFD: started.consoleFD, FifoFD: -1, ListenerFD: started.listenerFD,
+	}
+	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}); err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+	}
+	// EOF means execve succeeded (the socket is close-on-exec).
+	if _, err := started.sync.recv(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("unexpected message from exec init")
+		}
+		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+	}
+	if opts.PidFile != "" {
+		if err := writePidFile(opts.PidFile, started.pid); err != nil {
+			return 0, err
+		}
+	}
+	if child != nil {
+		child.Process.Release()
+	}
+	return started.pid, nil
+}

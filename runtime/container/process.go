@@ -1,0 +1,186 @@
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// process starts a berth-runtime init: the first process of a new
+// container, or a process joining a running one (exec).
+type process struct {
+	id            string
+	spec          *specs.Spec
+	plan          nsPlan
+	preserveFDs   int
+	consoleSocket string
+	consoleConn   *os.File
+	stdin         *os.File
+	stdout        *os.File
+	stderr        *os.File
+}
+
+type started struct {
+	cmd        *exec.Cmd // the child: init itself, or nsexec's intermediate
+	pid        int       // init's pid
+	sync       syncConn
+	consoleFD  int
+	fifoFD     int
+	listenerFD int
+}
+
+// start execs init from a sealed view of this binary and, when nsexec has
+// to act, serves its requests until init's pid is known. On error the
+// returned value (if any) holds what must be killed.
+func (p *process) start(fifo *os.File) (*started, error) {
+	self, err := sealedSelf()
+	if err != nil {
+		return nil, err
+	}
+	defer self.Close()
+	parent, child, err := socketpair()
+	if err != nil {
+		return nil, err
+	}
+	defer child.Close()
+	st := &started{sync: syncConn{parent}, consoleFD: -1, fifoFD: -1, listenerFD: -1}
+	fail := func(err error) (*started, error) {
+		parent.Close()
+		return st, err
+	}
+
+	var extra []*os.File
+	for i := 0; i < p.preserveFDs; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved-fd-"+strconv.Itoa(3+i)))
+	}
+	add := func(f *os.File) int {
+		extra = append(extra, f)
+		return 2 + len(extra)
+	}
+	syncFD := add(child)
+	if fifo != nil {
+		st.fifoFD = add(fifo)
+	}
+	conn := p.consoleConn
+	if conn == nil && p.consoleSocket != "" {
+		if conn, err = dialConsole(p.consoleSocket); err != nil {
+			return fail(err)
+		}
+		defer conn.Close()
+	}
+	if conn != nil {
+		st.consoleFD = add(conn)
+	}
+	if sc := p.spec.Linux.Seccomp; sc != nil && sc.ListenerPath != "" {
+		l, err := dialUnix(sc.ListenerPath)
+		if err != nil {
+			return fail(fmt.Errorf("connect to seccomp listener: %w", err))
+		}
+		defer l.Close()
+		st.listenerFD = add(l)
+	}
+
+	cmd := &exec.Cmd{
+		Path:       procFD(self),
+		Args:       []string{"berth-runtime", "init"},
+		Env:        []string{"_BERTH_INIT=1", "_BERTH_SYNC=" + strconv.Itoa(syncFD)},
+		Stdin:      orStd(p.stdin, os.Stdin),
+		Stdout:     orStd(p.stdout, os.Stdout),
+		Stderr:     orStd(p.stderr, os.Stderr),
+		ExtraFiles: extra,
+	}
+	native := p.plan.nativeClone()
+	if native {
+		attr := &syscall.SysProcAttr{Cloneflags: p.plan.newFlags &^ unix.CLONE_NEWCGROUP}
+		if p.plan.newUser {
+			attr.UidMappings = sysProcIDMaps(p.spec.Linux.UIDMappings)
+			attr.GidMappings = sysProcIDMaps(p.spec.Linux.GIDMappings)
+			attr.GidMappingsEnableSetgroups = true
+			attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+		}
+		cmd.SysProcAttr = attr
+	} else {
+		cmd.Env = append(cmd.Env, p.plan.env(syncFD)...)
+	}
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start container init: %w", err))
+	}
+	st.cmd = cmd
+	st.pid = cmd.Process.Pid
+	if native {
+		return st, nil
+	}
+	if err := p.serveNsexec(st); err != nil {
+		return fail(err)
+	}
+	return st, nil
+}
+
+// serveNsexec answers nsexec: it writes the id maps of a new user
+// namespace and learns init's pid after nsexec's fork.
+func (p *process) serveNsexec(st *started) error {
+	if p.plan.newUser {
+		m, err := st.sync.recv()
+		if err != nil {
+			return nsexecErr(err)
+		}
+		if m.Type != msgUserns {
+			return fmt.Errorf("unexpected %q message from nsexec", m.Type)
+		}
+		if err := writeIDMaps(st.cmd.Process.Pid, p.spec.Linux); err != nil {
+			return err
+		}
+		if err := st.sync.send(syncMsg{Type: msgUserns}); err != nil {
+			return err
+		}
+	}
+	if !p.plan.fork() {
+		return nil
+	}
+	m, err := st.sync.recv()
+	if err != nil {
+		return nsexecErr(err)
+	}
+	if m.Type != msgPid || m.Pid <= 0 {
+		return fmt.Errorf("unexpected %q message from nsexec", m.Type)
+	}
+	// The intermediate exits at once; init is now a grandchild, or an
+	// orphan adopted by our subreaper or by the system's init.
+	st.cmd.Wait()
+	st.cmd = nil
+	st.pid = m.Pid
+	return nil
+}
+
+func nsexecErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return errors.New("container init exited while setting up namespaces")
+	}
+	return err
+}
+
+func orStd(f, std *os.File) *os.File {
+	if f != nil {
+		return f
+	}
+	return std
+}
+
+func dialUnix(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket for %s: %w", path, err)
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect to %s: %w", path, err)
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}

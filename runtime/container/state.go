@@ -1,0 +1,238 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Statuses of a container, as the OCI runtime spec names them.
+const (
+	Creating = "creating"
+	Created  = "created"
+	Running  = "running"
+	Paused   = "paused"
+	Stopped  = "stopped"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Container is a container's persisted state plus its state directory.
+type Container struct {
+	ID          string            `json:"id"`
+	InitPid     int               `json:"initPid"`
+	InitStart   uint64            `json:"initStart"` // start time of init in clock ticks, against pid reuse
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	CgroupRoot  string            `json:"cgroupRoot,omitempty"`
+	Spec        *specs.Spec       `json:"spec"`
+
+	dir string
+}
+
+var idPattern = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// ValidateID checks a container id as runc does: letters, digits, "_+-.".
+func ValidateID(id string) error {
+	if id == "" {
+		return fmt.Errorf("container id is empty: %w", errdefs.ErrInvalidArgument)
+	}
+	if !idPattern.MatchString(id) || id == "." || id == ".." || len(id) > 1024 {
+		return fmt.Errorf("invalid container id %q: %w", id, errdefs.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// Load reads the state of container id under root.
+func Load(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("container %s does not exist: %w", id, errdefs.ErrNotFound)
+		}
+		return nil, fmt.Errorf("load container %s: %w", id, err)
+	}
+	var c Container
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("load container %s: decode %s: %w", id, stateFile, err)
+	}
+	c.dir = dir
+	return &c, nil
+}
+
+// List returns every container under root, sorted by id.
+func List(root string) ([]*Container, error) {
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("list containers in %s: %w", root, err)
+	}
+	var out []*Container
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		c, err := Load(root, e.Name())
+		if err != nil {
+			continue // a container being created or deleted right now
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// save writes state.json crash-safely: temp file, fsync, rename.
+func (c *Container) save() error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("save container %s: %w", c.ID, err)
+	}
+	return writeFileAtomic(filepath.Join(c.dir, stateFile), data, 0o600)
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, mode)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Dir is the container's state directory.
+func (c *Container) Dir() string { return c.dir }
+
+// Status derives the container's status from the live system.
+func (c *Container) Status() string {
+	if !c.initAlive() {
+		return Stopped
+	}
+	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
+		return Created
+	}
+	if m, err := c.cgroup(); err == nil {
+		if st, err := m.FreezerState(); err == nil && st == "FROZEN" {
+			return Paused
+		}
+	}
+	return Running
+}
+
+// initAlive reports whether the init process recorded at create still runs
+// (a zombie counts as gone: it has exited).
+func (c *Container) initAlive() bool {
+	if c.InitPid <= 0 {
+		return false
+	}
+	st, state, err := procStart(c.InitPid)
+	if err != nil || st != c.InitStart || state == 'Z' || state == 'X' {
+		return false
+	}
+	return true
+}
+
+// procStart reads the start time (field 22) and state (field 3) of pid.
+func procStart(pid int) (uint64, byte, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// The command name is in parentheses and may hold spaces: parse after the last ')'.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	start, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return start, f[0][0], nil
+}
+
+// OCIState is the state `berth-runtime state` prints: the OCI state plus
+// the fields runc adds, which go-runc and containerd read.
+type OCIState struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+}
+
+// State returns the container's OCI state.
+func (c *Container) State() OCIState {
+	st := c.Status()
+	pid := c.InitPid
+	if st == Stopped {
+		pid = 0
+	}
+	var ann map[string]string
+	if c.Spec != nil {
+		ann = c.Spec.Annotations
+	}
+	return OCIState{
+		State: specs.State{
+			Version: specs.Version, ID: c.ID, Status: specs.ContainerState(st),
+			Pid: pid, Bundle: c.Bundle, Annotations: ann,
+		},
+		Rootfs: c.Rootfs, Created: c.Created, Owner: c.Owner,
+	}
+}
+
+// hookState is the state passed to hooks on stdin.
+func (c *Container) hookState(status string) []byte {
+	pid := c.InitPid
+	if status == Stopped {
+		pid = 0
+	}
+	return c.hookStateFor(status, pid)
+}
+
+func (c *Container) hookStateFor(status string, pid int) []byte {
+	st := specs.State{Version: specs.Version, ID: c.ID, Status: specs.ContainerState(status), Pid: pid, Bundle: c.Bundle}
+	if c.Spec != nil {
+		st.Annotations = c.Spec.Annotations
+	}
+	data, _ := json.Marshal(st)
+	return data
+}

@@ -1,0 +1,204 @@
+// nsexec joins and creates namespaces before the Go runtime starts, because
+// setns(2) into a mount or user namespace and unshare(CLONE_NEWUSER) need a
+// single-threaded process, and the Go runtime starts threads at once.
+//
+// It runs as a constructor in every berth-runtime process and returns at once
+// unless _BERTH_NSEXEC is set. The parent passes:
+//   _BERTH_SYNC    fd of the SOCK_SEQPACKET socket to the parent
+//   _BERTH_NSJOIN  lines "TYPE:PATH" of namespaces to join (user first)
+//   _BERTH_NSNEW   clone flags of namespaces to create after joining
+//   _BERTH_TIMENS  lines for /proc/self/timens_offsets of a new time namespace
+//   _BERTH_NSFORK  "1" to fork once more, so that a joined or new pid (or
+//                  time) namespace applies to the process that becomes init
+//
+// Messages (JSON, one per packet) to the parent:
+//   {"type":"userns"}        a user namespace was created; parent writes the
+//                            id maps and answers with any packet
+//   {"type":"pid","pid":N}   the forked child's pid in the parent's pid ns
+//   {"type":"error","msg":S} set-up failed; the process exits 1
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+static int sync_fd = -1;
+
+static void bail(const char *fmt, ...)
+{
+	char msg[512], pkt[1024];
+	va_list ap;
+	int saved = errno, n, i, o;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(pkt, sizeof(pkt), "{\"type\":\"error\",\"msg\":\"");
+	for (i = 0; msg[i] && n < (int)sizeof(pkt) - 8; i++) {
+		if (msg[i] == '"' || msg[i] == '\\')
+			pkt[n++] = '\\';
+		pkt[n++] = (msg[i] == '\n') ? ' ' : msg[i];
+	}
+	o = snprintf(pkt + n, sizeof(pkt) - n, ": %s\"}", strerror(saved));
+	if (o > 0)
+		n += o;
+	if (sync_fd >= 0)
+		(void)!write(sync_fd, pkt, n);
+	_exit(1);
+}
+
+static int ns_flag(const char *type)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} types[] = {
+		{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+		{"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+		{"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+	};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(types[i].name, type) == 0)
+			return types[i].flag;
+	return 0;
+}
+
+#define MAX_NS 16
+
+struct ns {
+	int flag;
+	int fd;
+	char *path;
+};
+
+// open_all opens every namespace path first, before joining any: once the
+// mount namespace is joined, host paths no longer resolve.
+static int open_all(char *spec, struct ns *out)
+{
+	int n = 0;
+	for (char *line = strtok(spec, "\n"); line; line = strtok(NULL, "\n")) {
+		char *colon = strchr(line, ':');
+		if (!colon || n == MAX_NS)
+			bail("nsexec: bad namespace entry %s", line);
+		*colon = 0;
+		out[n].flag = ns_flag(line);
+		out[n].path = colon + 1;
+		if (!out[n].flag)
+			bail("nsexec: unknown namespace type %s", line);
+		out[n].fd = open(out[n].path, O_RDONLY | O_CLOEXEC);
+		if (out[n].fd < 0)
+			bail("open %s namespace %s", line, out[n].path);
+		n++;
+	}
+	return n;
+}
+
+static void join(struct ns *ns, int n, int pass)
+{
+	for (int i = 0; i < n; i++) {
+		int user = ns[i].flag == CLONE_NEWUSER, mnt = ns[i].flag == CLONE_NEWNS;
+		// pass 0: user; pass 1: all but user and mnt; pass 2: mnt.
+		if ((pass == 0) != user || (pass == 2) != mnt)
+			continue;
+		if (setns(ns[i].fd, ns[i].flag) < 0)
+			bail("join namespace %s", ns[i].path);
+		close(ns[i].fd);
+	}
+}
+
+static void become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0)
+		bail("setresgid 0 in user namespace");
+	if (setresuid(0, 0, 0) < 0)
+		bail("setresuid 0 in user namespace");
+}
+
+static void write_timens(const char *offsets)
+{
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		bail("open /proc/self/timens_offsets");
+	size_t len = strlen(offsets);
+	if (write(fd, offsets, len) != (ssize_t)len)
+		bail("write time namespace offsets");
+	close(fd);
+}
+
+__attribute__((constructor)) static void berth_nsexec(void)
+{
+	const char *on = getenv("_BERTH_NSEXEC");
+	if (!on || strcmp(on, "1") != 0)
+		return;
+	const char *s = getenv("_BERTH_SYNC");
+	if (!s)
+		_exit(1);
+	sync_fd = atoi(s);
+
+	struct ns ns[MAX_NS];
+	int n = 0, joined_user = 0;
+	char *spec = getenv("_BERTH_NSJOIN");
+	if (spec && *spec) {
+		spec = strdup(spec);
+		if (!spec)
+			bail("nsexec: out of memory");
+		n = open_all(spec, ns);
+	}
+	for (int i = 0; i < n; i++)
+		joined_user |= ns[i].flag == CLONE_NEWUSER;
+
+	join(ns, n, 0);
+	if (joined_user)
+		become_root();
+	join(ns, n, 1);
+
+	const char *nf = getenv("_BERTH_NSNEW");
+	int flags = nf ? (int)strtol(nf, NULL, 10) : 0;
+	if (flags & CLONE_NEWUSER) {
+		char ack[16];
+		if (unshare(CLONE_NEWUSER) < 0)
+			bail("create user namespace");
+		const char *m = "{\"type\":\"userns\"}";
+		if (write(sync_fd, m, strlen(m)) < 0)
+			bail("nsexec: write to parent");
+		if (read(sync_fd, ack, sizeof(ack)) <= 0)
+			bail("nsexec: parent did not write id maps");
+		become_root();
+	}
+	// The cgroup namespace is created by init once the parent has moved it
+	// into the container's cgroup, so the namespace is rooted there.
+	flags &= ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
+	if (flags && unshare(flags) < 0)
+		bail("create namespaces (flags 0x%x)", flags);
+	const char *tn = getenv("_BERTH_TIMENS");
+	if ((flags & CLONE_NEWTIME) && tn && *tn)
+		write_timens(tn);
+	join(ns, n, 2);
+
+	const char *fk = getenv("_BERTH_NSFORK");
+	if (!fk || strcmp(fk, "1") != 0)
+		return;
+	pid_t pid = fork();
+	if (pid < 0)
+		bail("fork into pid namespace");
+	if (pid == 0)
+		return; // the child goes on into the Go runtime as init
+	char pkt[64];
+	int len = snprintf(pkt, sizeof(pkt), "{\"type\":\"pid\",\"pid\":%d}", pid);
+	if (write(sync_fd, pkt, len) < 0)
+		_exit(1);
+	_exit(0);
+}

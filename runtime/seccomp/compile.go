@@ -1,0 +1,84 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Compile builds the filter program for the native architecture plus every
+// architecture in cfg.Architectures. Syscall names unknown on an
+// architecture are skipped, as profiles name syscalls newer than some
+// kernels. See the package documentation for the program's layout.
+func Compile(cfg *specs.LinuxSeccomp) ([]unix.SockFilter, error) {
+	return compile(cfg, runtime.GOARCH)
+}
+
+func compile(cfg *specs.LinuxSeccomp, goarch string) ([]unix.SockFilter, error) {
+	if cfg == nil {
+		return nil, errors.New("compile seccomp filter: no seccomp config")
+	}
+	def, err := actionRet(cfg.DefaultAction, cfg.DefaultErrnoRet)
+	if err != nil {
+		return nil, fmt.Errorf("compile seccomp default action: %w", err)
+	}
+	if cfg.DefaultAction == specs.ActNotify {
+		// libseccomp refuses this too: every syscall, the runtime's own
+		// after Load included, would wait for an agent not yet told of it.
+		return nil, errors.New("compile seccomp default action: SCMP_ACT_NOTIFY cannot be the default action")
+	}
+	if _, err := flagBits(cfg.Flags); err != nil {
+		return nil, err
+	}
+	abis, err := selectABIs(cfg.Architectures, goarch)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := parseRules(cfg.Syscalls)
+	if err != nil {
+		return nil, err
+	}
+	groups := groupByAudit(abis)
+	codes := make([][]unix.SockFilter, len(groups))
+	for i, g := range groups {
+		if codes[i], err = compileGroup(g, rules, def); err != nil {
+			return nil, err
+		}
+	}
+	return link(groups, codes)
+}
+
+// link joins the groups' code behind the arch dispatch:
+//
+//	ld  arch
+//	jeq native, -> native block
+//	jeq other1, 0, 1;  ja -> block 1   (one pair per other arch)
+//	ret KILL_PROCESS                   (an arch the filter does not serve)
+//	native block; block 1; ...
+func link(groups []archGroup, codes [][]unix.SockFilter) ([]unix.SockFilter, error) {
+	others := len(groups) - 1
+	head := 2 + 2*others + 1
+	n := head
+	for _, c := range codes {
+		n += len(c)
+	}
+	if n > unix.BPF_MAXINSNS {
+		return nil, fmt.Errorf("compile seccomp filter: program has %d instructions, more than the kernel's limit of %d", n, unix.BPF_MAXINSNS)
+	}
+	prog := make([]unix.SockFilter, 0, n)
+	prog = append(prog, load(offArch), jump(opJeq, groups[0].audit, uint8(2*others+1), 0))
+	start := head + len(codes[0])
+	for i := 1; i < len(groups); i++ {
+		at := len(prog) + 1 // the ja
+		prog = append(prog, jump(opJeq, groups[i].audit, 0, 1), jumpTo(uint32(start-at-1)))
+		start += len(codes[i])
+	}
+	prog = append(prog, ret(badArchRet))
+	for _, c := range codes {
+		prog = append(prog, c...)
+	}
+	return prog, nil
+}

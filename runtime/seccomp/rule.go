@@ -1,0 +1,91 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// rule is a validated syscalls[] entry.
+type rule struct {
+	names []string
+	ret   uint32
+	conds []cond
+}
+
+func parseRules(calls []specs.LinuxSyscall) ([]rule, error) {
+	rules := make([]rule, len(calls))
+	for i, call := range calls {
+		r, err := parseRule(call)
+		if err != nil {
+			return nil, fmt.Errorf("compile seccomp rule for %s: %w", ruleName(i, call.Names), err)
+		}
+		rules[i] = r
+	}
+	return rules, nil
+}
+
+func parseRule(call specs.LinuxSyscall) (rule, error) {
+	if len(call.Names) == 0 {
+		return rule{}, errors.New("no syscall names")
+	}
+	r, err := actionRet(call.Action, call.ErrnoRet)
+	if err != nil {
+		return rule{}, err
+	}
+	if len(call.Args) > maxArgs {
+		return rule{}, fmt.Errorf("%d argument conditions, more than the %d a syscall has", len(call.Args), maxArgs)
+	}
+	var conds []cond
+	if len(call.Args) > 0 {
+		conds = make([]cond, len(call.Args))
+		for i, a := range call.Args {
+			if conds[i], err = parseCond(a); err != nil {
+				return rule{}, err
+			}
+		}
+	}
+	return rule{names: call.Names, ret: r, conds: conds}, nil
+}
+
+// ruleName names syscalls[i] in errors.
+func ruleName(i int, names []string) string {
+	if len(names) == 0 {
+		return fmt.Sprintf("syscalls[%d]", i)
+	}
+	return fmt.Sprintf("syscalls[%d] (%s)", i, names[0])
+}
+
+// retString describes a SECCOMP_RET_* value in the spec's terms.
+func retString(r uint32) string {
+	act, data := r&unix.SECCOMP_RET_ACTION_FULL, r&unix.SECCOMP_RET_DATA
+	for _, a := range actionRets[1:] { // skip SCMP_ACT_KILL, an alias
+		if a.ret == act {
+			if a.data {
+				return fmt.Sprintf("%s(%d)", a.name, data)
+			}
+			return string(a.name)
+		}
+	}
+	return fmt.Sprintf("%#x", r)
+}
+
+// foldRule drops the conditions of conds that always hold on the ABI; the
+// rule never matches when one never holds.
+func foldRule(conds []cond, arg32 bool) ([]cond, truth) {
+	var live []cond
+	for _, c := range conds {
+		switch c.fold(arg32) {
+		case never:
+			return nil, never
+		case depends:
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
+		return nil, always
+	}
+	return live, depends
+}
