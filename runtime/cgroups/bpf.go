@@ -14,11 +14,13 @@ import (
 // kernel's union bpf_attr for each command; the kernel zero-extends a
 // shorter struct, so later fields need not be declared.
 
-// bpfPtr is a 64-bit pointer field that the garbage collector still sees.
-type bpfPtr struct {
-	p unsafe.Pointer
-	_ [8 - unsafe.Sizeof(uintptr(0))]byte
-}
+// bpfPtr is a 64-bit pointer field (__aligned_u64) that the garbage
+// collector still sees. It is a plain pointer, so the structs below are laid
+// out right on 64-bit platforms only, which the next line enforces at
+// compile time.
+type bpfPtr = unsafe.Pointer
+
+const _ = uint64(unsafe.Sizeof(uintptr(0)) - 8) // fails to compile unless pointers have 8 bytes
 
 type progLoadAttr struct {
 	progType    uint32
@@ -107,8 +109,8 @@ func loadDeviceProgram(prog []insn) (int, error) {
 	attr := progLoadAttr{
 		progType: unix.BPF_PROG_TYPE_CGROUP_DEVICE,
 		insnCnt:  uint32(len(prog)),
-		insns:    bpfPtr{p: unsafe.Pointer(&code[0])},
-		license:  bpfPtr{p: unsafe.Pointer(&license[0])},
+		insns:    unsafe.Pointer(&code[0]),
+		license:  unsafe.Pointer(&license[0]),
 	}
 	copy(attr.progName[:], "berth_devices")
 	fd, err := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr))
@@ -119,7 +121,7 @@ func loadDeviceProgram(prog []insn) (int, error) {
 		// Load again with the verifier's log, to say why it refused.
 		log := make([]byte, 64*1024)
 		attr.logLevel, attr.logSize = 1, uint32(len(log))
-		attr.logBuf = bpfPtr{p: unsafe.Pointer(&log[0])}
+		attr.logBuf = unsafe.Pointer(&log[0])
 		if fd, err2 := bpf(unix.BPF_PROG_LOAD, unsafe.Pointer(&attr), unsafe.Sizeof(attr)); err2 == nil {
 			return fd, nil
 		}
@@ -138,7 +140,7 @@ func queryDevicePrograms(cg int) ([]uint32, error) {
 		q := progQueryAttr{
 			targetFd:   uint32(cg),
 			attachType: unix.BPF_CGROUP_DEVICE,
-			progIDs:    bpfPtr{p: unsafe.Pointer(&ids[0])},
+			progIDs:    unsafe.Pointer(&ids[0]),
 			progCnt:    uint32(len(ids)),
 		}
 		_, err := bpf(unix.BPF_PROG_QUERY, unsafe.Pointer(&q), unsafe.Sizeof(q))

@@ -34,9 +34,10 @@ func SharesToWeight(shares uint64) uint64 {
 	return uint64(min(max(w, 1), maxWeight))
 }
 
-// WeightToShares is the inverse of SharesToWeight (rounded), for reporting a
-// v2 weight as shares: it solves l² + 125·l − 126 − 612·log10(weight) = 0
-// for l and returns 2^l. 0 stays 0.
+// WeightToShares inverts SharesToWeight, for reporting a v2 weight as
+// shares: it solves l² + 125·l − 126 − 612·log10(weight) = 0 for l and
+// returns ⌊2^l⌋, the largest shares value that converts back to weight.
+// 0 stays 0.
 func WeightToShares(weight uint64) uint64 {
 	switch {
 	case weight == 0:
@@ -48,7 +49,7 @@ func WeightToShares(weight uint64) uint64 {
 	}
 	c := 126 + 612*math.Log10(float64(weight))
 	l := (-125 + math.Sqrt(125*125+4*c)) / 2
-	s := math.Round(math.Pow(2, l))
+	s := math.Floor(math.Pow(2, l) + 1e-9) // 1e-9: 100 must give 1024, not 1023.999…
 	return uint64(min(max(s, minShares), maxShares))
 }
 

@@ -1,9 +1,7 @@
 package cgroups
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -123,7 +121,7 @@ func freezerState(dir string, v2 bool) (string, error) {
 		return Frozen, nil
 	}
 	if req != "1" {
-		return "", errors.New("unexpected cgroup.freeze value " + strings.TrimSpace(req) + " in " + dir)
+		return "", fmt.Errorf("read freezer state: unexpected cgroup.freeze value %q in %s", req, dir)
 	}
 	return Freezing, nil
 }

@@ -208,34 +208,49 @@ func (m *manager) Destroy() error {
 	return errors.Join(errs...)
 }
 
-// removeCgroup removes dir and the cgroups below it, deepest first. rmdir on
-// a cgroup fails with EBUSY while it still has (exiting) tasks, so that is
-// retried for up to about half a second.
+// removeCgroup removes dir and the cgroups below it. rmdir fails with EBUSY
+// while a cgroup has children or (exiting) tasks: children are removed
+// first, deepest first, and tasks are waited for, for up to about half a
+// second. The directory is not listed unless rmdir says it has to be.
 func removeCgroup(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		if notExist(err) {
-			return nil
-		}
-		return fmt.Errorf("remove cgroup %s: %w", dir, err)
-	}
-	for _, e := range ents {
-		if e.IsDir() {
-			if err := removeCgroup(filepath.Join(dir, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
 	delay := time.Millisecond
 	for i := 0; ; i++ {
-		err = unix.Rmdir(dir)
+		err := unix.Rmdir(dir)
 		if err == nil || err == unix.ENOENT {
 			return nil
 		}
 		if err != unix.EBUSY || i == 10 {
 			return fmt.Errorf("remove cgroup %s: %w", dir, err)
 		}
+		if i == 0 {
+			had, err := removeChildren(dir)
+			if err != nil {
+				return err
+			}
+			if had {
+				continue
+			}
+		}
 		time.Sleep(delay)
 		delay = min(2*delay, 100*time.Millisecond)
 	}
+}
+
+// removeChildren removes the cgroups directly below dir and reports whether
+// there were any.
+func removeChildren(dir string) (bool, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, skipMissing(err)
+	}
+	had := false
+	for _, e := range ents {
+		if e.IsDir() {
+			had = true
+			if err := removeCgroup(filepath.Join(dir, e.Name())); err != nil {
+				return had, err
+			}
+		}
+	}
+	return had, nil
 }

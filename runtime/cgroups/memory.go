@@ -172,6 +172,7 @@ func setMemoryV2(dir string, mem *specs.LinuxMemory) error {
 			return fmt.Errorf("memory limit %d is below the current usage %d of %s", limit, cur, dir)
 		}
 	}
+	setSwap := swap != 0 // a converted swap of 0 (no swap at all) is a value
 	if swap > 0 && limit == 0 {
 		// Only swap is updated: the conversion needs the memory limit in force.
 		cur, err := readFile(dir, "memory.max")
@@ -191,7 +192,7 @@ func setMemoryV2(dir string, mem *specs.LinuxMemory) error {
 	} else if swap, err = swapV2(swap, limit); err != nil {
 		return err
 	}
-	if swap != 0 {
+	if setSwap {
 		err := writeFile(dir, "memory.swap.max", maxOr(swap))
 		if err != nil && !(swap == -1 && notExist(err)) { // no swap at all is unlimited swap
 			return err

@@ -120,6 +120,39 @@ func (b *blockBuilder) cond64(c cond) {
 		b.jump(opJeq, vhi, next, pass)
 		b.load(lo)
 		b.jump(opJeq, vlo, fail, next)
+	case cmpGE, cmpLT:
+		if vlo == 0 { // the low half cannot matter: arg >= v is hi >= vhi
+			b.load(hi)
+			b.jumpHolds(opJge, vhi, c.op == cmpGE)
+			return
+		}
+		b.ordered(c.op, lo, hi, vlo, vhi)
+	case cmpGT, cmpLE:
+		if vlo == math.MaxUint32 { // likewise: arg > v is hi > vhi
+			b.load(hi)
+			b.jumpHolds(opJgt, vhi, c.op == cmpGT)
+			return
+		}
+		b.ordered(c.op, lo, hi, vlo, vhi)
+	case cmpMaskedEQ:
+		b.maskedHalf(hi, uint32(c.value>>32), uint32(c.valueTwo>>32))
+		b.maskedHalf(lo, vlo, uint32(c.valueTwo))
+	}
+}
+
+// jumpHolds emits a jump on which the condition holds when the jump is
+// taken (taken) or when it is not (!taken).
+func (b *blockBuilder) jumpHolds(op uint16, k uint32, taken bool) {
+	if taken {
+		b.jump(op, k, next, fail)
+	} else {
+		b.jump(op, k, fail, next)
+	}
+}
+
+// ordered emits an unsigned 64-bit GT, GE, LT or LE.
+func (b *blockBuilder) ordered(op cmpOp, lo, hi, vlo, vhi uint32) {
+	switch op {
 	case cmpGT, cmpGE:
 		b.load(hi)
 		if vhi != math.MaxUint32 {
@@ -129,7 +162,7 @@ func (b *blockBuilder) cond64(c cond) {
 			b.jump(opJeq, vhi, next, fail)
 		}
 		b.load(lo)
-		if c.op == cmpGT {
+		if op == cmpGT {
 			b.jump(opJgt, vlo, next, fail)
 		} else {
 			b.jump(opJge, vlo, next, fail)
@@ -143,14 +176,11 @@ func (b *blockBuilder) cond64(c cond) {
 			b.jump(opJeq, vhi, next, fail)
 		}
 		b.load(lo)
-		if c.op == cmpLT {
+		if op == cmpLT {
 			b.jump(opJge, vlo, fail, next)
 		} else {
 			b.jump(opJgt, vlo, fail, next)
 		}
-	case cmpMaskedEQ:
-		b.maskedHalf(hi, uint32(c.value>>32), uint32(c.valueTwo>>32))
-		b.maskedHalf(lo, vlo, uint32(c.valueTwo))
 	}
 }
 

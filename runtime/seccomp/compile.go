@@ -42,43 +42,61 @@ func compile(cfg *specs.LinuxSeccomp, goarch string) ([]unix.SockFilter, error) 
 		return nil, err
 	}
 	groups := groupByAudit(abis)
-	codes := make([][]unix.SockFilter, len(groups))
+	spans := make([][]span, len(groups))
+	buf := make([]entry, 0, entryBound(groups, rules))
 	for i, g := range groups {
-		if codes[i], err = compileGroup(g, rules, def); err != nil {
+		buf = collect(g, rules, buf)
+		if spans[i], err = partition(buf, rules, def, x32Ret(g, def)); err != nil {
 			return nil, err
 		}
 	}
-	return link(groups, codes)
+	return link(groups, spans)
 }
 
-// link joins the groups' code behind the arch dispatch:
+// entryBound is the most entries collect can gather for one group.
+func entryBound(groups []archGroup, rules []rule) int {
+	names, abis := 0, 0
+	for _, r := range rules {
+		names += len(r.rows)
+	}
+	for _, g := range groups {
+		abis = max(abis, len(g.abis))
+	}
+	return names * abis
+}
+
+// link emits the program: the arch dispatch, then each group's block, a
+// load of the syscall number and the search over its spans.
 //
 //	ld  arch
 //	jeq native, -> native block
 //	jeq other1, 0, 1;  ja -> block 1   (one pair per other arch)
 //	ret KILL_PROCESS                   (an arch the filter does not serve)
 //	native block; block 1; ...
-func link(groups []archGroup, codes [][]unix.SockFilter) ([]unix.SockFilter, error) {
+func link(groups []archGroup, spans [][]span) ([]unix.SockFilter, error) {
 	others := len(groups) - 1
 	head := 2 + 2*others + 1
+	sizes := make([]int, len(groups))
 	n := head
-	for _, c := range codes {
-		n += len(c)
+	for i, s := range spans {
+		sizes[i] = 1 + treeSize(s)
+		n += sizes[i]
 	}
 	if n > unix.BPF_MAXINSNS {
 		return nil, fmt.Errorf("compile seccomp filter: program has %d instructions, more than the kernel's limit of %d", n, unix.BPF_MAXINSNS)
 	}
 	prog := make([]unix.SockFilter, 0, n)
 	prog = append(prog, load(offArch), jump(opJeq, groups[0].audit, uint8(2*others+1), 0))
-	start := head + len(codes[0])
+	start := head + sizes[0]
 	for i := 1; i < len(groups); i++ {
 		at := len(prog) + 1 // the ja
 		prog = append(prog, jump(opJeq, groups[i].audit, 0, 1), jumpTo(uint32(start-at-1)))
-		start += len(codes[i])
+		start += sizes[i]
 	}
 	prog = append(prog, ret(badArchRet))
-	for _, c := range codes {
-		prog = append(prog, c...)
+	for _, s := range spans {
+		prog = append(prog, load(offNr))
+		prog = emitTree(prog, s)
 	}
 	return prog, nil
 }

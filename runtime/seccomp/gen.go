@@ -12,9 +12,9 @@
 //     action for it).
 //   - x32 comes from the installed <asm/unistd_x32.h>, since x/sys has no x32
 //     table. Every x86 syscall added after that header's kernel is "common" in
-//     arch/x86/entry/syscalls/syscall_64.tbl (shared by x86_64 and x32), so
-//     x86_64 numbers above the header's highest common number are added to the
-//     x32 table too.
+//     arch/x86/entry/syscalls/syscall_64.tbl (shared by x86_64 and x32) but
+//     those in x86_64Only, so x86_64 numbers above the header's highest common
+//     number are added to the x32 table too.
 //
 // The installed unistd_64.h and unistd_32.h are cross-checked against x/sys:
 // a name present in both with different numbers stops the generator.
@@ -40,6 +40,10 @@ import (
 
 // x32Bit is __X32_SYSCALL_BIT from <asm/unistd.h>.
 const x32Bit = 0x40000000
+
+// x86_64Only are the syscalls numbered above 450 (the last of Linux 6.1)
+// that syscall_64.tbl marks "64" rather than "common": x32 lacks them.
+var x86_64Only = map[string]bool{"map_shadow_stack": true}
 
 var (
 	xsysRe   = regexp.MustCompile(`^\s+SYS_(\w+)\s+=\s+(\d+)\s*$`)
@@ -170,7 +174,7 @@ func buildX32(header, x86_64 table) table {
 		t[name] = nr | x32Bit
 	}
 	for name, nr := range x86_64 {
-		if _, ok := t[name]; !ok && nr > highest && nr < firstX32Only {
+		if _, ok := t[name]; !ok && nr > highest && nr < firstX32Only && !x86_64Only[name] {
 			t[name] = nr | x32Bit
 		}
 	}

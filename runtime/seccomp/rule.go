@@ -11,6 +11,7 @@ import (
 // rule is a validated syscalls[] entry.
 type rule struct {
 	names []string
+	rows  []int32 // the names' rows in syscallTable, -1 for unknown names
 	ret   uint32
 	conds []cond
 }
@@ -47,7 +48,11 @@ func parseRule(call specs.LinuxSyscall) (rule, error) {
 			}
 		}
 	}
-	return rule{names: call.Names, ret: r, conds: conds}, nil
+	rows := make([]int32, len(call.Names))
+	for i, name := range call.Names {
+		rows[i] = lookupRow(name)
+	}
+	return rule{names: call.Names, rows: rows, ret: r, conds: conds}, nil
 }
 
 // ruleName names syscalls[i] in errors.

@@ -1,21 +1,12 @@
 package seccomp
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
 
 	"golang.org/x/sys/unix"
 )
-
-// entry is one syscall number named by one rule.
-type entry struct {
-	nr    uint32
-	rule  int // index into the rules, which is also its precedence
-	name  string
-	arg32 bool
-}
 
 // leaf is what the filter does for a span of syscall numbers: return ret,
 // or, when code is set, run a syscall's argument checks.
@@ -37,41 +28,6 @@ type span struct {
 	leaf leaf
 }
 
-// compileGroup returns the code of one arch group: load the syscall number,
-// then search the spans.
-func compileGroup(g archGroup, rules []rule, def uint32) ([]unix.SockFilter, error) {
-	spans, err := partition(collect(g, rules), rules, def, x32Ret(g, def))
-	if err != nil {
-		return nil, err
-	}
-	code := make([]unix.SockFilter, 0, 1+treeSize(spans))
-	code = append(code, load(offNr))
-	return emitTree(code, spans), nil
-}
-
-// collect resolves the rules' syscall names on each ABI of g, skipping the
-// names an ABI lacks, and sorts the result by number, then precedence.
-func collect(g archGroup, rules []rule) []entry {
-	n := 0
-	for _, r := range rules {
-		n += len(r.names)
-	}
-	es := make([]entry, 0, n*len(g.abis))
-	for _, a := range g.abis {
-		for ri, r := range rules {
-			for _, name := range r.names {
-				if nr, ok := a.syscalls.lookup(name); ok {
-					es = append(es, entry{nr: nr, rule: ri, name: name, arg32: a.arg32})
-				}
-			}
-		}
-	}
-	slices.SortFunc(es, func(a, b entry) int {
-		return cmp.Or(cmp.Compare(a.nr, b.nr), cmp.Compare(a.rule, b.rule))
-	})
-	return es
-}
-
 // x32Ret returns what an x86_64 group without x32 does with numbers that
 // carry x32SyscallBit (nil when that does not apply). They take the default
 // action when it refuses the syscall; when the default would let it run,
@@ -91,7 +47,7 @@ func x32Ret(g archGroup, def uint32) *uint32 {
 // partition cuts the 32-bit syscall number space into spans, merging
 // neighbours that return the same value. es is sorted by number.
 func partition(es []entry, rules []rule, def uint32, x32 *uint32) ([]span, error) {
-	var spans []span
+	spans := make([]span, 0, len(es)/4+16) // allowlists have about a quarter as many spans as entries
 	add := func(lo uint32, l leaf) {
 		if n := len(spans); n > 0 && l.code == nil && spans[n-1].leaf.code == nil && spans[n-1].leaf.ret == l.ret {
 			return
@@ -133,6 +89,9 @@ func partition(es []entry, rules []rule, def uint32, x32 *uint32) ([]span, error
 // config order, so a specific rule is not hidden by a catch-all one; then
 // the syscall's unconditional rule, if any, applies; else the default.
 func syscallLeaf(es []entry, rules []rule, def uint32) (leaf, error) {
+	if r := &rules[es[0].rule]; len(es) == 1 && len(r.conds) == 0 {
+		return leaf{ret: r.ret}, nil // the common case: one catch-all rule
+	}
 	fallback, uncond := def, -1
 	var chain []int
 	for i, e := range es {
@@ -142,12 +101,12 @@ func syscallLeaf(es []entry, rules []rule, def uint32) (leaf, error) {
 		r := &rules[e.rule]
 		switch {
 		case len(r.conds) > 0:
-			chain = append(chain, e.rule)
+			chain = append(chain, int(e.rule))
 		case uncond < 0:
-			uncond, fallback = e.rule, r.ret
+			uncond, fallback = int(e.rule), r.ret
 		case r.ret != fallback:
 			return leaf{}, fmt.Errorf("compile seccomp rule for %s: %s gets %s here but %s from %s",
-				ruleName(e.rule, r.names), e.name, retString(r.ret), retString(fallback), ruleName(uncond, rules[uncond].names))
+				ruleName(int(e.rule), r.names), r.names[e.name], retString(r.ret), retString(fallback), ruleName(uncond, rules[uncond].names))
 		}
 	}
 	arg32 := es[0].arg32

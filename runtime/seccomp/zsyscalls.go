@@ -6,7 +6,7 @@ package seccomp
 const (
 	colX86_64  = iota // x86_64, 385 syscalls
 	colX86            // x86 (i386), 461 syscalls
-	colX32            // x32, with __X32_SYSCALL_BIT, 372 syscalls
+	colX32            // x32, with __X32_SYSCALL_BIT, 371 syscalls
 	colAArch64        // aarch64, 328 syscalls
 	colARM            // arm (EABI), 425 syscalls
 	numColumns
@@ -218,7 +218,7 @@ var syscallTable = [...]sysnum{
 	{"lstat", [numColumns]int32{6, 107, x32SyscallBit | 6, -1, 107}},
 	{"lstat64", [numColumns]int32{-1, 196, -1, -1, 196}},
 	{"madvise", [numColumns]int32{28, 219, x32SyscallBit | 28, 233, 220}},
-	{"map_shadow_stack", [numColumns]int32{453, 453, x32SyscallBit | 453, 453, 453}},
+	{"map_shadow_stack", [numColumns]int32{453, 453, -1, 453, 453}},
 	{"mbind", [numColumns]int32{237, 274, x32SyscallBit | 237, 235, 319}},
 	{"membarrier", [numColumns]int32{324, 375, x32SyscallBit | 324, 283, 389}},
 	{"memfd_create", [numColumns]int32{319, 356, x32SyscallBit | 319, 279, 385}},
