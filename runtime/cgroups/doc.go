@@ -69,15 +69,23 @@
 //	devices               devices.deny/devices.allow       eBPF program attached to the cgroup
 //	unified               (error: v2 only)                 the named files
 //
-// v1 needs care the kernel does not take: a new cpuset starts with no CPUs
-// and no memory nodes, so Apply copies them down from the parent; memsw must
-// stay at or above the memory limit at every step, so Set orders the two
-// writes; and the devices controller is a default plus exceptions rather than
-// an ordered list, so Set rewrites the OCI list (see devices.go). v2 needs the
-// controllers enabled in every ancestor's cgroup.subtree_control before a
-// cgroup has their files, which Apply does, and has no devices files at all:
-// Set compiles the device list to an eBPF program and attaches it with
-// bpf(2).
+// v1 has pitfalls the kernel leaves to the runtime: a new cpuset starts with
+// no CPUs and no memory nodes, so Apply copies them down from the parent;
+// memsw must stay at or above the memory limit at every step, so Set orders
+// the two writes. v2 needs the controllers enabled in every ancestor's
+// cgroup.subtree_control before a cgroup has their files, which Apply does.
+//
+// # Devices
+//
+// The OCI device list is an ordered rule list over "deny everything": for
+// each access bit a request asks for (m, r, w), the last rule that matches
+// the device and holds the bit decides, and the request is allowed when every
+// bit is. The v1 devices controller is a default plus exceptions rather than
+// a list, so Set rewrites the list into that form ("a" to devices.deny or
+// devices.allow, then the exceptions) and refuses the few lists v1 cannot
+// express. v2 has no devices files at all: Set compiles the list to a
+// BPF_PROG_TYPE_CGROUP_DEVICE program, attaches it to the cgroup with
+// BPF_F_ALLOW_MULTI and detaches the one it replaces.
 //
 // The freezer is v1 freezer.state, or v2 cgroup.freeze with the outcome in
 // cgroup.events; both report THAWED, FREEZING or FROZEN.

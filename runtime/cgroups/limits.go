@@ -49,7 +49,7 @@ func (m *manager) setHugetlb(r *specs.LinuxResources) error {
 		v := utoa(h.Limit)
 		if err := writeFile(dir, "hugetlb."+h.Pagesize+limit, v); err != nil {
 			if notExist(err) {
-				return fmt.Errorf("hugepage size %s is not supported by the hugetlb cgroup controller: %w", h.Pagesize, err)
+				return fmt.Errorf("hugepage size %s is not supported, or the hugetlb cgroup controller is not available: %w", h.Pagesize, err)
 			}
 			return err
 		}

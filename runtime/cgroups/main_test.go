@@ -26,15 +26,27 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// spin burns some CPU, so the cgroup has usage to report, until stdin
-// closes (the test died or is done).
+// spin burns some CPU and faults in fresh memory, so the cgroup has usage to
+// report (v1 leaves pages charged where they were first touched), until
+// stdin closes (the test died or is done).
 func spin() {
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}()
 	fmt.Println("ready")
+	var keep []byte
 	for {
+		b, err := unix.Mmap(-1, 0, 1<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err == nil {
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			if keep != nil {
+				_ = unix.Munmap(keep)
+			}
+			keep = b
+		}
 		for end := time.Now().Add(5 * time.Millisecond); time.Now().Before(end); {
 		}
 		time.Sleep(5 * time.Millisecond)

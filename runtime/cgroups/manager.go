@@ -219,7 +219,8 @@ func removeCgroup(dir string) error {
 		if err == nil || err == unix.ENOENT {
 			return nil
 		}
-		if err != unix.EBUSY || i == 10 {
+		// ENOTEMPTY: what a plain directory says; cgroupfs says EBUSY.
+		if (err != unix.EBUSY && err != unix.ENOTEMPTY) || i == 10 {
 			return fmt.Errorf("remove cgroup %s: %w", dir, err)
 		}
 		if i == 0 {

@@ -24,42 +24,19 @@ func testCgroup(name string) string {
 	return fmt.Sprintf("/berth-test-%d-%s", os.Getpid(), name)
 }
 
-// cleanupCgroups removes the cgroup at every path at the end of the test
-// (after the helper child is killed, as it is started later) and puts back
-// the controllers the test enabled in the unified root.
+// cleanupCgroups removes the cgroup at every path at the end of the test,
+// after the helper child is killed (it is started later, so its cleanup runs
+// first). Controllers Apply enabled in the unified root's subtree_control
+// stay enabled, as after any engine: disabling one would take it away from
+// every other cgroup on the machine that uses it, and the kernel refuses
+// only when a child enabled it further down, not when one merely uses it.
 func cleanupCgroups(t *testing.T, m Manager) {
 	t.Helper()
-	restoreSubtree(t, m.(*manager).v2.mount)
 	paths := m.Paths()
 	t.Cleanup(func() {
 		for _, dir := range paths {
 			if err := removeCgroup(dir); err != nil {
 				t.Errorf("cleanup: %v", err)
-			}
-		}
-	})
-}
-
-// restoreSubtree disables, at the end of the test, the controllers the test
-// enabled in cgroup.subtree_control of the unified root mount ("" = none).
-// It must be registered before the cleanup that removes the test's cgroups,
-// so that it runs after it.
-func restoreSubtree(tb testing.TB, mount string) {
-	tb.Helper()
-	if mount == "" {
-		return
-	}
-	before, err := readFile(mount, "cgroup.subtree_control")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		now, _ := readFile(mount, "cgroup.subtree_control")
-		for _, c := range strings.Fields(now) {
-			if !slices.Contains(strings.Fields(before), c) {
-				if err := writeFile(mount, "cgroup.subtree_control", "-"+c); err != nil {
-					tb.Errorf("cleanup: %v", err)
-				}
 			}
 		}
 	})
@@ -83,6 +60,7 @@ func readTrim(t *testing.T, dir, file string) string {
 	return s
 }
 
+// TestRootLifecycle runs a container's whole cgroup life on the host layout.
 func TestRootLifecycle(t *testing.T) {
 	testutil.RequireRoot(t)
 	cg := testCgroup("life")
@@ -99,7 +77,6 @@ func TestRootLifecycle(t *testing.T) {
 	child := startHelper(t, "spin")
 	pid := child.cmd.Process.Pid
 
-	// Apply: the child is in the cgroup of every hierarchy.
 	if err := m.Apply(pid); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
@@ -109,8 +86,38 @@ func TestRootLifecycle(t *testing.T) {
 			t.Errorf("hierarchy %q: got the child in %q, want %q", key, in[key], cg)
 		}
 	}
+	rootSet(t, m)
+	rootFreeze(t, m)
+	rootStats(t, m, pid)
 
-	// Set, then read the files back.
+	l, err := Load(Options{}, m.Paths())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if s, err := l.FreezerState(); err != nil || s != Thawed {
+		t.Errorf("reloaded FreezerState: got %q, %v", s, err)
+	}
+	child.stop()
+	if err := l.Destroy(); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	for key, dir := range m.Paths() {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%q: %s still there after Destroy (%v)", key, dir, err)
+		}
+	}
+	if m.Exists() {
+		t.Error("got Exists true after Destroy")
+	}
+	if err := m.Destroy(); err != nil {
+		t.Errorf("second Destroy: %v", err)
+	}
+}
+
+// rootSet writes limits and reads the files back, then raises the memory
+// limits, which on v1 needs memsw written before the limit.
+func rootSet(t *testing.T, m Manager) {
+	t.Helper()
 	p := m.Paths()
 	res := &specs.LinuxResources{
 		Memory: &specs.LinuxMemory{Limit: i64(64 << 20), Swap: i64(128 << 20)},
@@ -127,17 +134,15 @@ func TestRootLifecycle(t *testing.T) {
 	if err := m.Set(res); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
-	checks := []struct{ key, file, want string }{
-		{"pids", "pids.max", "100"},
-		{"cpuset", "cpuset.cpus", "0"},
-	}
-	if _, ok := p["memory"]; ok { // v1
+	type check struct{ dir, file, want string }
+	checks := []check{{p["pids"], "pids.max", "100"}, {p["cpuset"], "cpuset.cpus", "0"}}
+	if _, ok := p["memory"]; ok { // v1 host
 		checks = append(checks,
-			struct{ key, file, want string }{"memory", "memory.limit_in_bytes", "67108864"},
-			struct{ key, file, want string }{"memory", "memory.memsw.limit_in_bytes", "134217728"},
-			struct{ key, file, want string }{"cpu", "cpu.shares", "512"},
-			struct{ key, file, want string }{"cpu", "cpu.cfs_quota_us", "50000"},
-			struct{ key, file, want string }{"devices", "devices.list", "c 1:3 rwm\nc 1:5 r\nc 136:* rwm"},
+			check{p["memory"], "memory.limit_in_bytes", "67108864"},
+			check{p["memory"], "memory.memsw.limit_in_bytes", "134217728"},
+			check{p["cpu"], "cpu.shares", "512"},
+			check{p["cpu"], "cpu.cfs_quota_us", "50000"},
+			check{p["devices"], "devices.list", "c 1:3 rwm\nc 1:5 r\nc 136:* rwm"},
 		)
 	}
 	if hugetlbDir != "" {
@@ -145,19 +150,16 @@ func TestRootLifecycle(t *testing.T) {
 		if hugetlbV2 {
 			file = "hugetlb.2MB.max"
 		}
-		if got := readTrim(t, hugetlbDir, file); got != "4194304" {
-			t.Errorf("%s: got %q, want 4194304", file, got)
-		}
+		checks = append(checks, check{hugetlbDir, file, "4194304"})
 	}
 	for _, c := range checks {
-		if dir, ok := p[c.key]; ok {
-			if got := readTrim(t, dir, c.file); got != c.want {
-				t.Errorf("%s: got %q, want %q", c.file, got, c.want)
-			}
+		if c.dir == "" {
+			continue // not a hierarchy of this host
+		}
+		if got := readTrim(t, c.dir, c.file); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.file, got, c.want)
 		}
 	}
-
-	// Raising both memory limits needs memsw first on v1.
 	if err := m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(256 << 20), Swap: i64(512 << 20)}}); err != nil {
 		t.Fatalf("Set larger memory: %v", err)
 	}
@@ -166,8 +168,10 @@ func TestRootLifecycle(t *testing.T) {
 			t.Errorf("memory.limit_in_bytes after raising: got %s, want 268435456", got)
 		}
 	}
+}
 
-	// Freeze and thaw.
+func rootFreeze(t *testing.T, m Manager) {
+	t.Helper()
 	if err := m.Freeze(); err != nil {
 		t.Fatalf("Freeze: %v", err)
 	}
@@ -180,17 +184,26 @@ func TestRootLifecycle(t *testing.T) {
 	if s, err := m.FreezerState(); err != nil || s != Thawed {
 		t.Errorf("after Thaw: got %q, %v; want %s", s, err, Thawed)
 	}
+}
 
-	// Stats: the spinning child uses CPU and memory.
-	var st *Stats
+// waitStats polls Stats until the spinning child shows CPU usage and, if
+// memory is accounted, memory usage.
+func waitStats(t *testing.T, m Manager, memory bool) *Stats {
+	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if st, err = m.Stats(); err != nil {
+		st, err := m.Stats()
+		if err != nil {
 			t.Fatalf("Stats: %v", err)
 		}
-		if st.CPU.Usage.Total > 0 || time.Now().After(deadline) {
-			break
+		if (st.CPU.Usage.Total > 0 && (!memory || st.Memory.Usage.Usage > 0)) || time.Now().After(deadline) {
+			return st
 		}
 	}
+}
+
+func rootStats(t *testing.T, m Manager, pid int) {
+	t.Helper()
+	st := waitStats(t, m, true)
 	if st.CPU.Usage.Total == 0 {
 		t.Error("got no cpu usage")
 	}
@@ -200,10 +213,10 @@ func TestRootLifecycle(t *testing.T) {
 	if st.Pids.Current == 0 || st.Pids.Limit != 100 {
 		t.Errorf("got pids %+v, want some current and limit 100", st.Pids)
 	}
-	if _, ok := p["memory"]; ok && st.Memory.Usage.Limit != 256<<20 {
+	if _, v1 := m.Paths()["memory"]; v1 && st.Memory.Usage.Limit != 256<<20 {
 		t.Errorf("got memory limit %d, want %d", st.Memory.Usage.Limit, 256<<20)
 	}
-	if hugetlbDir != "" {
+	if dir, _ := m.(*manager).where("hugetlb"); dir != "" {
 		if _, ok := st.Hugetlb["2MB"]; !ok {
 			t.Errorf("got hugetlb stats %v, want a 2MB entry", st.Hugetlb)
 		}
@@ -211,35 +224,9 @@ func TestRootLifecycle(t *testing.T) {
 	if n, err := m.OOMKillCount(); err != nil || n != 0 {
 		t.Errorf("OOMKillCount: got %d, %v; want 0", n, err)
 	}
-
-	// Pids, and a manager reopened from the paths.
 	pids, err := m.Pids()
 	if err != nil || !slices.Contains(pids, pid) {
 		t.Errorf("Pids: got %v, %v; want %d among them", pids, err, pid)
-	}
-	l, err := Load(Options{}, m.Paths())
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	if s, err := l.FreezerState(); err != nil || s != Thawed {
-		t.Errorf("reloaded FreezerState: got %q, %v", s, err)
-	}
-
-	// Destroy once the process is gone.
-	child.stop()
-	if err := l.Destroy(); err != nil {
-		t.Fatalf("Destroy: %v", err)
-	}
-	for key, dir := range m.Paths() {
-		if _, err := os.Stat(dir); !os.IsNotExist(err) {
-			t.Errorf("%q: %s still there after Destroy (%v)", key, dir, err)
-		}
-	}
-	if m.Exists() {
-		t.Error("got Exists true after Destroy")
-	}
-	if err := m.Destroy(); err != nil {
-		t.Errorf("second Destroy: %v", err)
 	}
 }
 
@@ -302,17 +289,7 @@ func TestRootV2(t *testing.T) {
 	if err := m.Thaw(); err != nil {
 		t.Fatalf("Thaw: %v", err)
 	}
-	var st *Stats
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if st, err = m.Stats(); err != nil {
-			t.Fatalf("Stats: %v", err)
-		}
-		if st.CPU.Usage.Total > 0 || time.Now().After(deadline) {
-			break
-		}
-	}
-	if st.CPU.Usage.Total == 0 {
+	if st := waitStats(t, m, false); st.CPU.Usage.Total == 0 {
 		t.Error("got no cpu usage from cpu.stat")
 	}
 	child.stop()
@@ -412,9 +389,6 @@ func BenchmarkRootCreate(b *testing.B) {
 			dev("c", 1, 7, "rwm", true), dev("c", 1, 8, "rwm", true), dev("c", 1, 9, "rwm", true),
 			dev("c", 5, 0, "rwm", true), dev("c", 5, 2, "rwm", true), dev("c", 136, -1, "rwm", true),
 		},
-	}
-	if l, err := detect("", ""); err == nil && l.unified != nil {
-		restoreSubtree(b, l.unified.dir)
 	}
 	for i := 0; b.Loop(); i++ {
 		m, err := New(Options{Path: testCgroup("bench-" + strconv.Itoa(i))})

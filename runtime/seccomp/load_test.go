@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +44,8 @@ func scenario(name string) func(report func(string, any)) error {
 		return killScenario
 	case "notify":
 		return notifyScenario
+	case "allowlist":
+		return allowlistScenario
 	case "tsync":
 		return func(report func(string, any)) error { return threadScenario(report, true) }
 	case "thread":
@@ -105,6 +108,32 @@ func errnoScenario(report func(string, any)) error {
 	report("getpid-high", errnoName(r, e))
 	r, _, e = unix.Syscall(unix.SYS_GETPID, 0, 0, 0x00420000_00000000)
 	report("getpid-other", errnoName(r, e) == fmt.Sprint(os.Getpid()))
+	return nil
+}
+
+// allowlistScenario loads the Docker-shaped profile: the kernel must take
+// the full three-ABI program, and the Go runtime must keep working under it.
+func allowlistScenario(report func(string, any)) error {
+	b, err := os.ReadFile("testdata/allowlist.json")
+	if err != nil {
+		return err
+	}
+	var cfg specs.LinuxSeccomp
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return err
+	}
+	if _, err := Load(&cfg); err != nil {
+		return err
+	}
+	err = unix.Mount("none", "/nonexistent-berth-seccomp-test", "tmpfs", 0, "")
+	report("mount", errnoName(0, err.(syscall.Errno)))
+	_, _, e := unix.Syscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0) // query: allowed
+	report("personality-query", errnoName(0, e))
+	_, _, e = unix.Syscall(unix.SYS_PERSONALITY, 0x0400000, 0, 0) // ADDR_COMPAT_LAYOUT: denied
+	report("personality-set", errnoName(0, e))
+	done := make(chan bool)
+	go func() { done <- true }() // the scheduler, futexes, new threads still work
+	report("goroutine", <-done)
 	return nil
 }
 
@@ -242,6 +271,19 @@ func TestLoadErrno(t *testing.T) {
 		"getpid-high":  "EXDEV", // top byte of arg2 is 0x42
 		"getpid-other": "true",
 	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %q, want %q", k, got[k], w)
+		}
+	}
+}
+
+func TestLoadAllowlist(t *testing.T) {
+	got, err := runScenario(t, "allowlist")
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+	want := map[string]string{"mount": "EPERM", "personality-query": "0", "personality-set": "EPERM", "goroutine": "true"}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s: got %q, want %q", k, got[k], w)

@@ -1,7 +1,6 @@
 package seccomp
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -84,30 +83,28 @@ func partition(es []entry, rules []rule, def uint32, x32 *uint32) ([]span, error
 	return spans, nil
 }
 
-// syscallLeaf builds the leaf of one syscall number from its entries, in
-// precedence order. Rules with argument conditions are tried first, in
-// config order, so a specific rule is not hidden by a catch-all one; then
-// the syscall's unconditional rule, if any, applies; else the default.
+// syscallLeaf builds the leaf of one syscall number from its entries with
+// libseccomp's semantics, which runc and crun inherit and profiles are
+// written for: the first unconditional rule for a syscall decides it, and
+// rules with argument conditions for that syscall are then ignored (the
+// containers-common profile allows setns in its big allowlist and denies
+// it again further down; the allow wins). Without an unconditional rule,
+// the conditional rules are tried in config order, then the default.
 func syscallLeaf(es []entry, rules []rule, def uint32) (leaf, error) {
 	if r := &rules[es[0].rule]; len(es) == 1 && len(r.conds) == 0 {
 		return leaf{ret: r.ret}, nil // the common case: one catch-all rule
 	}
-	fallback, uncond := def, -1
+	fallback := def
 	var chain []int
 	for i, e := range es {
 		if i > 0 && es[i-1].rule == e.rule {
 			continue // the rule names this syscall twice
 		}
 		r := &rules[e.rule]
-		switch {
-		case len(r.conds) > 0:
-			chain = append(chain, int(e.rule))
-		case uncond < 0:
-			uncond, fallback = int(e.rule), r.ret
-		case r.ret != fallback:
-			return leaf{}, fmt.Errorf("compile seccomp rule for %s: %s gets %s here but %s from %s",
-				ruleName(int(e.rule), r.names), r.names[e.name], retString(r.ret), retString(fallback), ruleName(uncond, rules[uncond].names))
+		if len(r.conds) == 0 {
+			return leaf{ret: r.ret}, nil
 		}
+		chain = append(chain, int(e.rule))
 	}
 	arg32 := es[0].arg32
 	type live struct {
