@@ -12,8 +12,14 @@ import (
 	"github.com/berth-dev/berth/runtime/cgroups"
 )
 
+// newCgroup opens the container's cgroup. Without linux.cgroupsPath the
+// container gets /<id> at the top of each hierarchy, as with runc.
 func newCgroup(opts CreateOpts, s *specs.Spec) (cgroups.Manager, error) {
-	return cgroups.New(cgroups.Options{Root: opts.CgroupRoot, Path: s.Linux.CgroupsPath, ID: opts.ID})
+	path := s.Linux.CgroupsPath
+	if path == "" {
+		path = "/" + opts.ID
+	}
+	return cgroups.New(cgroups.Options{Root: opts.CgroupRoot, Path: path, ID: opts.ID})
 }
 
 // cgroup reopens the container's cgroup from its persisted paths.
@@ -21,8 +27,8 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 	if len(c.CgroupPaths) == 0 {
 		return nil, fmt.Errorf("container %s has no cgroup", c.ID)
 	}
-	path := ""
-	if c.Spec != nil && c.Spec.Linux != nil {
+	path := "/" + c.ID
+	if c.Spec != nil && c.Spec.Linux != nil && c.Spec.Linux.CgroupsPath != "" {
 		path = c.Spec.Linux.CgroupsPath
 	}
 	return cgroups.Load(cgroups.Options{Root: c.CgroupRoot, Path: path, ID: c.ID}, c.CgroupPaths)
