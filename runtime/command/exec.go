@@ -3,8 +3,8 @@ package command
 import (
 	"encoding/json"
 	"flag"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"

@@ -129,7 +129,9 @@ func runDelete(a *app, args []string) error {
 	c, err := container.Load(a.root, id)
 	if err != nil {
 		if *force && errors.Is(err, errdefs.ErrNotFound) {
-			return nil
+			// A create that crashed may have left a state directory
+			// without state.json; --force clears it.
+			return container.RemoveOrphan(a.root, id)
 		}
 		return err
 	}

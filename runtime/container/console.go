@@ -97,4 +97,3 @@ func RecvFD(conn *os.File) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fds[0]), string(buf[:n])), nil
 }
-

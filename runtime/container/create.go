@@ -51,7 +51,7 @@ type Warnf func(format string, args ...any)
 
 // Create creates container opts.ID from the bundle. On any failure it leaves
 // nothing behind: no state directory, process, cgroup or mount.
-func Create(ctx context.Context, opts CreateOpts, warn Warnf) (c *Container, err error) {
+func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err error) {
 	if err := ValidateID(opts.ID); err != nil {
 		return nil, err
 	}
@@ -61,10 +61,10 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (c *Container, err
 	}
 	s, err := spec.Load(bundle)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
+		return nil, &classError{msg: err.Error(), class: errdefs.ErrInvalidArgument}
 	}
 	if fi, err := os.Stat(s.Root.Path); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("rootfs %s of bundle %s is not a directory: %w", s.Root.Path, bundle, errdefs.ErrInvalidArgument)
+		return nil, classf(errdefs.ErrInvalidArgument, "rootfs %s of bundle %s is not a directory", s.Root.Path, bundle)
 	}
 	if err := checkRlimits(s.Process.Rlimits); err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (c *Container, err
 		return nil, err
 	}
 	if opts.SystemdCgroup {
-		return nil, fmt.Errorf("--systemd-cgroup: the systemd cgroup driver is not supported yet; berth-runtime manages cgroupfs directly (run without --systemd-cgroup): %w", errdefs.ErrNotImplemented)
+		return nil, classf(errdefs.ErrNotImplemented, "--systemd-cgroup: the systemd cgroup driver is not supported yet; berth-runtime manages cgroupfs directly (run without --systemd-cgroup)")
 	}
 
 	if err := os.MkdirAll(opts.Root, 0o711); err != nil {
@@ -91,11 +91,11 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (c *Container, err
 	dir := filepath.Join(opts.Root, opts.ID)
 	if err := os.Mkdir(dir, 0o711); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %s already exists: %w", opts.ID, errdefs.ErrAlreadyExists)
+			return nil, classf(errdefs.ErrAlreadyExists, "container %s already exists", opts.ID)
 		}
 		return nil, fmt.Errorf("create state dir %s: %w", dir, err)
 	}
-	c = &Container{
+	c := &Container{
 		ID: opts.ID, Bundle: bundle, Rootfs: s.Root.Path, Created: time.Now().UTC(),
 		Owner: owner(), Spec: s, dir: dir, CgroupRoot: opts.CgroupRoot,
 	}
@@ -235,8 +235,7 @@ func checkRlimits(rl []specs.POSIXRlimit) error {
 			return fmt.Errorf("read %s: %w", r.Type, err)
 		}
 		if r.Hard > cur.Max {
-			return fmt.Errorf("rlimit %s: hard limit %d exceeds this host's hard limit %d and the runtime lacks CAP_SYS_RESOURCE to raise it: %w",
-				r.Type, r.Hard, cur.Max, errdefs.ErrInvalidArgument)
+			return classf(errdefs.ErrInvalidArgument, "rlimit %s: hard limit %d exceeds this host's hard limit %d and the runtime lacks CAP_SYS_RESOURCE to raise it", r.Type, r.Hard, cur.Max)
 		}
 	}
 	return nil

@@ -31,15 +31,15 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 	switch st := c.Status(); st {
 	case Running, Created:
 	default:
-		return 0, fmt.Errorf("cannot exec in container %s: it is %s: %w", c.ID, st, errdefs.ErrFailedPrecondition)
+		return 0, classf(errdefs.ErrFailedPrecondition, "cannot exec in container %s: it is %s", c.ID, st)
 	}
 	if err := spec.ValidateProcess(opts.Process); err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w: %w", c.ID, err, errdefs.ErrInvalidArgument)
+		return 0, classf(errdefs.ErrInvalidArgument, "exec in container %s: %v", c.ID, err)
 	}
 	if err := checkRlimits(opts.Process.Rlimits); err != nil {
 		return 0, err
 	}
-	plan := nsPlan{}
+	plan := nsPlan{nodump: true}
 	for _, ns := range c.Spec.Linux.Namespaces {
 		name, _ := spec.NamespaceProcName(ns.Type)
 		line := fmt.Sprintf("%s:/proc/%d/ns/%s", name, c.InitPid, name)

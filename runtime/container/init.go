@@ -12,7 +12,9 @@ import (
 
 // IsInit reports whether this process was started as a container's init;
 // main calls it before anything else and then calls Init.
-func IsInit() bool { return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv("_BERTH_INIT") == "1" }
+func IsInit() bool {
+	return len(os.Args) > 1 && os.Args[1] == "init" && os.Getenv("_BERTH_INIT") == "1"
+}
 
 // Init is the container's first process until it execs the user's
 // program. The calling goroutine must be locked to the main OS thread: the

@@ -18,22 +18,22 @@ func (c *Container) Start(ctx context.Context) error {
 	switch st := c.Status(); st {
 	case Created:
 	case Stopped:
-		return fmt.Errorf("cannot start container %s: it has stopped: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot start container %s: it has stopped", c.ID)
 	default:
-		return fmt.Errorf("cannot start container %s: it is already %s: %w", c.ID, st, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot start container %s: it is already %s", c.ID, st)
 	}
 	path := filepath.Join(c.dir, fifoName)
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("cannot start container %s: it was started already: %w", c.ID, errdefs.ErrFailedPrecondition)
+			return classf(errdefs.ErrFailedPrecondition, "cannot start container %s: it was started already", c.ID)
 		}
 		return fmt.Errorf("start container %s: open %s: %w", c.ID, path, err)
 	}
 	defer unix.Close(fd)
 	// Only one start wins: the fifo goes away as soon as it is open.
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("cannot start container %s: it was started already: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot start container %s: it was started already", c.ID)
 	}
 	if err := c.awaitFifo(fd); err != nil {
 		return err
@@ -75,7 +75,7 @@ func (c *Container) awaitFifo(fd int) error {
 func (c *Container) Signal(sig unix.Signal, all bool) error {
 	st := c.Status()
 	if st == Stopped {
-		return fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "container %s is not running", c.ID)
 	}
 	if all {
 		return c.signalAll(sig)
@@ -121,7 +121,7 @@ func (c *Container) Delete(ctx context.Context, force bool, warn Warnf) error {
 	case Stopped, Created:
 	default:
 		if !force {
-			return fmt.Errorf("cannot delete container %s that is not stopped: %s (use --force): %w", c.ID, st, errdefs.ErrFailedPrecondition)
+			return classf(errdefs.ErrFailedPrecondition, "cannot delete container %s that is not stopped: %s (use --force)", c.ID, st)
 		}
 	}
 	if st != Stopped {
@@ -162,7 +162,7 @@ func (c *Container) Delete(ctx context.Context, force bool, warn Warnf) error {
 // Pause freezes every process of the container.
 func (c *Container) Pause() error {
 	if st := c.Status(); st != Running && st != Created {
-		return fmt.Errorf("cannot pause container %s: it is %s: %w", c.ID, st, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot pause container %s: it is %s", c.ID, st)
 	}
 	m, err := c.cgroup()
 	if err != nil {
@@ -177,7 +177,7 @@ func (c *Container) Pause() error {
 // Resume thaws a paused container.
 func (c *Container) Resume() error {
 	if st := c.Status(); st != Paused {
-		return fmt.Errorf("cannot resume container %s: it is %s, not paused: %w", c.ID, st, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot resume container %s: it is %s, not paused", c.ID, st)
 	}
 	m, err := c.cgroup()
 	if err != nil {
@@ -192,7 +192,7 @@ func (c *Container) Resume() error {
 // Pids lists the container's processes.
 func (c *Container) Pids() ([]int, error) {
 	if c.Status() == Stopped {
-		return nil, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return nil, classf(errdefs.ErrFailedPrecondition, "container %s is not running", c.ID)
 	}
 	m, err := c.cgroup()
 	if err != nil {

@@ -30,6 +30,7 @@ type nsPlan struct {
 	timens   string   // timens_offsets content
 	userns   bool     // the container has a user namespace (new or joined)
 	newUser  bool
+	nodump   bool // joining a running container: stay non-dumpable until execve
 }
 
 // nativeClone reports whether Go's clone can create every namespace:
@@ -98,8 +99,16 @@ func (p nsPlan) env(syncFD int) []string {
 		"_BERTH_NSJOIN=" + strings.Join(p.join, "\n"),
 		"_BERTH_NSNEW=" + strconv.FormatUint(uint64(p.newFlags), 10),
 		"_BERTH_TIMENS=" + p.timens,
-		"_BERTH_NSFORK=" + map[bool]string{true: "1", false: "0"}[p.fork()],
+		"_BERTH_NSFORK=" + boolEnv(p.fork()),
+		"_BERTH_NODUMP=" + boolEnv(p.nodump),
 	}
+}
+
+func boolEnv(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // writeIDMaps writes the user namespace maps of pid. setgroups stays

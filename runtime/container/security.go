@@ -56,13 +56,13 @@ func selinuxEnabled() bool {
 // checkLabels refuses, at create, a label the host cannot apply.
 func checkLabels(s *specs.Spec) error {
 	if s.Process.ApparmorProfile != "" && !apparmorEnabled() {
-		return fmt.Errorf("apparmor profile %q requested but AppArmor is not enabled on this host: %w", s.Process.ApparmorProfile, errdefs.ErrNotImplemented)
+		return classf(errdefs.ErrNotImplemented, "apparmor profile %q requested but AppArmor is not enabled on this host", s.Process.ApparmorProfile)
 	}
 	if (s.Process.SelinuxLabel != "" || s.Linux.MountLabel != "") && !selinuxEnabled() {
-		return fmt.Errorf("selinux label requested but SELinux is not enabled on this host: %w", errdefs.ErrNotImplemented)
+		return classf(errdefs.ErrNotImplemented, "selinux label requested but SELinux is not enabled on this host")
 	}
 	if s.Linux.IntelRdt != nil {
-		return fmt.Errorf("linux.intelRdt is not supported: %w", errdefs.ErrNotImplemented)
+		return classf(errdefs.ErrNotImplemented, "linux.intelRdt is not supported")
 	}
 	return nil
 }

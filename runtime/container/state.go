@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -46,17 +45,29 @@ type Container struct {
 	dir string
 }
 
-var idPattern = regexp.MustCompile(`^[\w+\-.]+$`)
-
 // ValidateID checks a container id as runc does: letters, digits, "_+-.".
 func ValidateID(id string) error {
 	if id == "" {
-		return fmt.Errorf("container id is empty: %w", errdefs.ErrInvalidArgument)
+		return classf(errdefs.ErrInvalidArgument, "container id is empty")
 	}
-	if !idPattern.MatchString(id) || id == "." || id == ".." || len(id) > 1024 {
-		return fmt.Errorf("invalid container id %q: %w", id, errdefs.ErrInvalidArgument)
+	if !validIDChars(id) || id == "." || id == ".." || len(id) > 1024 {
+		return classf(errdefs.ErrInvalidArgument, "invalid container id %q", id)
 	}
 	return nil
+}
+
+// validIDChars reports whether id holds only letters, digits and "_+-.".
+// (A hand-written check: a package-level regexp would be compiled at every
+// start of the runtime, including each container's init.)
+func validIDChars(id string) bool {
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '+', r == '-', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Load reads the state of container id under root.
@@ -68,7 +79,7 @@ func Load(root, id string) (*Container, error) {
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s does not exist: %w", id, errdefs.ErrNotFound)
+			return nil, classf(errdefs.ErrNotFound, "container %s does not exist", id)
 		}
 		return nil, fmt.Errorf("load container %s: %w", id, err)
 	}
@@ -78,6 +89,23 @@ func Load(root, id string) (*Container, error) {
 	}
 	c.dir = dir
 	return &c, nil
+}
+
+// RemoveOrphan removes the state directory of id when it holds no
+// state.json (a create that was killed half-way); a valid container is
+// left alone.
+func RemoveOrphan(root, id string) error {
+	if err := ValidateID(id); err != nil {
+		return err
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err == nil {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove orphaned state %s: %w", dir, err)
+	}
+	return nil
 }
 
 // List returns every container under root, sorted by id.

@@ -13,7 +13,7 @@ import (
 // them in its state, merged over the current ones.
 func (c *Container) Update(r *specs.LinuxResources) error {
 	if c.Status() == Stopped {
-		return fmt.Errorf("cannot update container %s: it has stopped: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return classf(errdefs.ErrFailedPrecondition, "cannot update container %s: it has stopped", c.ID)
 	}
 	m, err := c.cgroup()
 	if err != nil {
@@ -53,7 +53,7 @@ func mergeResources(dst, src *specs.LinuxResources) {
 // Stats reads the container's resource usage.
 func (c *Container) Stats() (*cgroups.Stats, error) {
 	if c.Status() == Stopped {
-		return nil, fmt.Errorf("container %s is not running: %w", c.ID, errdefs.ErrFailedPrecondition)
+		return nil, classf(errdefs.ErrFailedPrecondition, "container %s is not running", c.ID)
 	}
 	m, err := c.cgroup()
 	if err != nil {

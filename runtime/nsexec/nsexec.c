@@ -10,6 +10,10 @@
 //   _BERTH_TIMENS  lines for /proc/self/timens_offsets of a new time namespace
 //   _BERTH_NSFORK  "1" to fork once more, so that a joined or new pid (or
 //                  time) namespace applies to the process that becomes init
+//   _BERTH_NODUMP  "1" to make the process non-dumpable before it joins a
+//                  running container, so the container's processes cannot
+//                  ptrace it or open its /proc/PID/fd (CVE-2016-9962); execve
+//                  of the user's program makes it dumpable again
 //
 // Messages (JSON, one per packet) to the parent:
 //   {"type":"userns"}        a user namespace was created; parent writes the
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -147,6 +152,9 @@ __attribute__((constructor)) static void berth_nsexec(void)
 	if (!s)
 		_exit(1);
 	sync_fd = atoi(s);
+	const char *nd = getenv("_BERTH_NODUMP");
+	if (nd && strcmp(nd, "1") == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		bail("nsexec: set non-dumpable");
 
 	struct ns ns[MAX_NS];
 	int n = 0, joined_user = 0;

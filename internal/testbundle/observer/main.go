@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 type info struct {
@@ -34,7 +35,7 @@ type info struct {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: observer info|forkbomb|oom|sleep|exit N|mkdir DIR|write FILE")
+		fmt.Fprintln(os.Stderr, "usage: observer info|forkbomb|oom|sleep|exit N|mkdir DIR|write FILE|cat FILE|stat PATH...|ns|clock|args ...")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -68,6 +69,14 @@ func main() {
 			os.Exit(1)
 		}
 		os.Stdout.Write(data)
+	case "stat":
+		statPaths(os.Args[2:])
+	case "ns":
+		namespaces()
+	case "clock":
+		clocks()
+	case "args":
+		json.NewEncoder(os.Stdout).Encode(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, "observer: unknown command", os.Args[1])
 		os.Exit(2)
@@ -166,4 +175,65 @@ func oom() {
 			fmt.Printf("allocated %d MiB\n", (i+1)*16)
 		}
 	}
+}
+
+// fileInfo is what `observer stat` reports of one path (lstat: a symlink
+// is reported as such, with its target).
+type fileInfo struct {
+	Path         string
+	Err          string `json:",omitempty"`
+	Type         string // "file", "dir", "symlink", "char", "block", "fifo", "socket"
+	Mode         uint32 // permission bits
+	UID, GID     uint32
+	Major, Minor uint32
+	Link         string `json:",omitempty"`
+}
+
+func statPaths(paths []string) {
+	out := []fileInfo{}
+	for _, p := range paths {
+		fi := fileInfo{Path: p}
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			fi.Err = err.Error()
+			out = append(out, fi)
+			continue
+		}
+		fi.Type = map[uint32]string{syscall.S_IFREG: "file", syscall.S_IFDIR: "dir", syscall.S_IFLNK: "symlink",
+			syscall.S_IFCHR: "char", syscall.S_IFBLK: "block", syscall.S_IFIFO: "fifo", syscall.S_IFSOCK: "socket"}[st.Mode&syscall.S_IFMT]
+		fi.Mode = st.Mode & 0o7777
+		fi.UID, fi.GID = st.Uid, st.Gid
+		fi.Major = uint32((st.Rdev>>8)&0xfff) | uint32((st.Rdev>>32)&^0xfff)
+		fi.Minor = uint32(st.Rdev&0xff) | uint32((st.Rdev>>12)&^0xff)
+		if fi.Type == "symlink" {
+			fi.Link, _ = os.Readlink(p)
+		}
+		out = append(out, fi)
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// namespaces prints /proc/self/ns/* as name → "type:[inode]".
+func namespaces() {
+	out := map[string]string{}
+	ents, _ := os.ReadDir("/proc/self/ns")
+	for _, e := range ents {
+		if t, err := os.Readlink("/proc/self/ns/" + e.Name()); err == nil {
+			out[e.Name()] = t
+		}
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// clocks prints CLOCK_MONOTONIC and CLOCK_BOOTTIME in nanoseconds, which
+// a time namespace offsets.
+func clocks() {
+	out := map[string]int64{}
+	for name, id := range map[string]uintptr{"monotonic": 1, "boottime": 7} {
+		var ts syscall.Timespec
+		if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, id, uintptr(unsafe.Pointer(&ts)), 0); e == 0 {
+			out[name] = ts.Nano()
+		}
+	}
+	json.NewEncoder(os.Stdout).Encode(out)
 }
