@@ -116,16 +116,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		os.RemoveAll(dir)
 	}()
 
-	fifoPath := filepath.Join(dir, fifoName)
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		return nil, fmt.Errorf("create %s: %w", fifoPath, err)
-	}
-	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
-	}
-	defer fifo.Close()
-
 	p := &process{
 		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
@@ -137,7 +127,9 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		NewCgroupns: plan.newFlags&unix.CLONE_NEWCGROUP != 0, HasHooks: hasCreateHooks(s),
 		Userns: plan.userns, CgroupRoot: opts.CgroupRoot,
 	}
-	started, err := p.start(fifo)
+	// Init starts as early as possible: its boot overlaps with the work
+	// below (exec fifo, cgroup), and it gets the fifo with its config.
+	started, err := p.start(nil)
 	if started != nil {
 		child = started.cmd
 		c.InitPid = started.pid
@@ -149,6 +141,23 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
 		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
 	}
+
+	fifoPath := filepath.Join(dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return nil, fmt.Errorf("create %s: %w", fifoPath, err)
+	}
+	// Init reopens the fifo as root of its user namespace, which is
+	// another user on the host: the fifo must be that user's.
+	if uid, gid, ok := hostRoot(s.Linux); ok {
+		if err := os.Lchown(fifoPath, int(uid), int(gid)); err != nil {
+			return nil, fmt.Errorf("chown %s to the container's root: %w", fifoPath, err)
+		}
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
+	}
+	defer fifo.Close()
 
 	cg, err := newCgroup(opts, s)
 	if err != nil {
@@ -163,8 +172,8 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, fmt.Errorf("set cgroup limits: %w", err)
 	}
 	cfg.CgroupPaths = c.CgroupPaths
-	cfg.ConsoleFD, cfg.FifoFD, cfg.InitPid = started.consoleFD, started.fifoFD, c.InitPid
-	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}); err != nil {
+	cfg.ConsoleFD, cfg.InitPid = started.consoleFD, c.InitPid
+	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}, int(fifo.Fd())); err != nil {
 		return nil, fmt.Errorf("send config to init: %w", err)
 	}
 	if err := c.waitReady(ctx, started.sync); err != nil {
@@ -286,4 +295,20 @@ func dialConsole(path string) (*os.File, error) {
 		return nil, fmt.Errorf("console socket: %w", err)
 	}
 	return f, nil
+}
+
+// hostRoot returns the host ids that the container's root maps to, when
+// the configuration maps ids into a user namespace.
+func hostRoot(l *specs.Linux) (uid, gid uint32, ok bool) {
+	find := func(ms []specs.LinuxIDMapping) (uint32, bool) {
+		for _, m := range ms {
+			if m.ContainerID == 0 && m.Size > 0 {
+				return m.HostID, true
+			}
+		}
+		return 0, false
+	}
+	uid, uok := find(l.UIDMappings)
+	gid, gok := find(l.GIDMappings)
+	return uid, gid, uok && gok
 }

@@ -28,11 +28,15 @@ func Init() {
 	}
 	os.Clearenv()
 	sc := syncConn{os.NewFile(uintptr(fd), "sync")}
-	m, err := sc.recv()
+	m, fds, err := sc.recvFDs()
 	if err != nil || m.Type != msgConfig || m.Config == nil {
 		os.Exit(1) // the parent is gone or sent garbage: nobody to tell
 	}
 	cfg := m.Config
+	cfg.FifoFD = -1
+	if len(fds) > 0 {
+		cfg.FifoFD = fds[0] // the exec fifo (create only), O_PATH
+	}
 	if cfg.Exec {
 		err = execInit(sc, cfg)
 	} else {

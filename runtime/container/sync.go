@@ -52,12 +52,17 @@ type initConfig struct {
 
 type syncConn struct{ f *os.File }
 
-func (c syncConn) send(m syncMsg) error {
+// send writes one message, passing fds along with SCM_RIGHTS.
+func (c syncConn) send(m syncMsg, fds ...int) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if _, err := c.f.Write(data); err != nil {
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if err := unix.Sendmsg(int(c.f.Fd()), data, oob, nil, 0); err != nil {
 		return fmt.Errorf("write %s message: %w", m.Type, err)
 	}
 	return nil
@@ -65,27 +70,61 @@ func (c syncConn) send(m syncMsg) error {
 
 // recv reads one packet. io.EOF means the other side closed the socket.
 func (c syncConn) recv() (syncMsg, error) {
-	buf := make([]byte, 1<<20)
+	m, fds, err := c.recvFDs()
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	return m, err
+}
+
+// recvFDs reads one packet and the fds passed with it. The packet's size is
+// peeked first, so the buffer is only as large as the message: a fixed
+// large buffer costs page faults on the start path.
+func (c syncConn) recvFDs() (syncMsg, []int, error) {
+	fd := int(c.f.Fd())
+	var buf []byte
+	var fds []int
+	oob := make([]byte, unix.CmsgSpace(4*4))
 	for {
-		n, _, _, _, err := unix.Recvmsg(int(c.f.Fd()), buf, nil, 0)
+		n, _, err := unix.Recvfrom(fd, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return syncMsg{}, err
+			return syncMsg{}, nil, err
 		}
 		if n == 0 {
-			return syncMsg{}, io.EOF
+			return syncMsg{}, nil, io.EOF
 		}
-		var m syncMsg
-		if err := json.Unmarshal(buf[:n], &m); err != nil {
-			return syncMsg{}, fmt.Errorf("decode sync message: %w", err)
+		buf = make([]byte, n)
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		if err == unix.EINTR {
+			continue
+		} else if err != nil {
+			return syncMsg{}, nil, err
 		}
-		if m.Type == msgError {
-			return m, errors.New(m.Msg)
+		buf = buf[:n]
+		if oobn > 0 {
+			msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+			if err != nil {
+				return syncMsg{}, nil, fmt.Errorf("decode sync message fds: %w", err)
+			}
+			for i := range msgs {
+				if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+					fds = append(fds, got...)
+				}
+			}
 		}
-		return m, nil
+		break
 	}
+	var m syncMsg
+	if err := json.Unmarshal(buf, &m); err != nil {
+		return syncMsg{}, fds, fmt.Errorf("decode sync message: %w", err)
+	}
+	if m.Type == msgError {
+		return m, fds, errors.New(m.Msg)
+	}
+	return m, fds, nil
 }
 
 func socketpair() (parent, child *os.File, err error) {

@@ -12,7 +12,7 @@ type target uint8
 const (
 	next target = iota // the following instruction
 	pass               // past this condition: it holds
-	fail               // past this rule's return: try the next rule
+	fail               // past this alternative's return: try the next one
 )
 
 // ref is a jump field waiting for its target's position.
@@ -21,11 +21,12 @@ type ref struct {
 	jt bool
 }
 
-// blockBuilder assembles the argument checks of one syscall: its
-// conditional rules in order, each a run of conditions ending in the rule's
-// return, then the syscall's fallback return. A rule has at most maxArgs
-// conditions of at most 6 instructions, so every jump in a block fits the
-// 8-bit jt/jf fields.
+// blockBuilder assembles the argument checks of one syscall: the
+// alternatives of its conditional rules in order, each a run of conditions
+// ending in the rule's return, then the syscall's fallback return. An
+// alternative compares each argument at most once, so it has at most
+// maxArgs conditions of at most 6 instructions, and every jump in a block
+// fits the 8-bit jt/jf fields.
 type blockBuilder struct {
 	code          []unix.SockFilter
 	passes, fails []ref
@@ -63,7 +64,8 @@ func (b *blockBuilder) resolve(refs []ref) []ref {
 	return refs[:0]
 }
 
-// rule emits: if every cond holds, return ret; else fall through.
+// rule emits one alternative: if every cond holds, return ret; else fall
+// through.
 func (b *blockBuilder) rule(conds []cond, r uint32, arg32 bool) {
 	for _, c := range conds {
 		if arg32 {

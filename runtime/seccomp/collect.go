@@ -10,7 +10,6 @@ import (
 type entry struct {
 	nr    uint32
 	rule  int32 // index into the rules, which is also its precedence
-	name  int32 // index into the rule's names
 	arg32 bool
 }
 
@@ -69,10 +68,10 @@ func appendSorted(es []entry, a abi, rules []rule) []entry {
 		starts[i], sum = sum, sum+c
 	}
 	for ri, r := range rules {
-		for ni, row := range r.rows {
+		for _, row := range r.rows {
 			if nr := nrOf(row); nr >= 0 {
 				k := uint32(nr) - lo
-				es[base+int(starts[k])] = entry{nr: uint32(nr), rule: int32(ri), name: int32(ni), arg32: a.arg32}
+				es[base+int(starts[k])] = entry{nr: uint32(nr), rule: int32(ri), arg32: a.arg32}
 				starts[k]++
 			}
 		}

@@ -46,9 +46,7 @@ func compile(cfg *specs.LinuxSeccomp, goarch string) ([]unix.SockFilter, error) 
 	buf := make([]entry, 0, entryBound(groups, rules))
 	for i, g := range groups {
 		buf = collect(g, rules, buf)
-		if spans[i], err = partition(buf, rules, def, x32Ret(g, def)); err != nil {
-			return nil, err
-		}
+		spans[i] = partition(buf, rules, def, numRanges(g, def))
 	}
 	return link(groups, spans)
 }

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -38,26 +39,41 @@ func reference(cfg *specs.LinuxSeccomp, goarch string, d seccompData) uint32 {
 			return def
 		}
 	}
-	var uncond *uint32
+	// A refusing default turns into ENOSYS past the highest number the
+	// profile names on the ABI.
+	if highest, ok := highestNr(cfg, a); ok && d.nr > highest && !permits(def) {
+		return unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)
+	}
+	// Rules with the default action are dropped; the first unconditional
+	// rule for the syscall decides it.
 	for _, s := range cfg.Syscalls {
-		if !namesNr(a, s.Names, d.nr) {
-			continue
-		}
 		r, _ := actionRet(s.Action, s.ErrnoRet)
-		if len(s.Args) == 0 {
-			if uncond == nil {
-				uncond = &r
-			}
-			continue
-		}
-		if argsMatch(s.Args, d.args, a.arg32) {
-			return r // conditional rules come first, in config order
+		if r != def && len(s.Args) == 0 && namesNr(a, s.Names, d.nr) {
+			return r
 		}
 	}
-	if uncond != nil {
-		return *uncond
+	// Else the first conditional rule that holds, in config order.
+	for _, s := range cfg.Syscalls {
+		r, _ := actionRet(s.Action, s.ErrnoRet)
+		if r != def && len(s.Args) > 0 && namesNr(a, s.Names, d.nr) && argsMatch(s.Args, d.args, a.arg32) {
+			return r
+		}
 	}
 	return def
+}
+
+// highestNr returns the highest number that cfg's rules name on ABI a.
+func highestNr(cfg *specs.LinuxSeccomp, a abi) (uint32, bool) {
+	var highest uint32
+	found := false
+	for _, s := range cfg.Syscalls {
+		for _, n := range s.Names {
+			if nr, ok := lookup(a.col, n); ok {
+				highest, found = max(highest, nr), true
+			}
+		}
+	}
+	return highest, found
 }
 
 func namesNr(a abi, names []string, nr uint32) bool {
@@ -69,7 +85,20 @@ func namesNr(a abi, names []string, nr uint32) bool {
 	return false
 }
 
+// argsMatch reports whether a rule's conditions hold: all of them, or,
+// when the rule compares one argument more than once, any of them.
 func argsMatch(conds []specs.LinuxSeccompArg, args [6]uint64, arg32 bool) bool {
+	counts := map[uint]int{}
+	for _, c := range conds {
+		counts[c.Index]++
+	}
+	for _, n := range counts {
+		if n > 1 {
+			return slices.ContainsFunc(conds, func(c specs.LinuxSeccompArg) bool {
+				return opHolds(c.Op, args[c.Index], c.Value, c.ValueTwo, arg32)
+			})
+		}
+	}
 	for _, c := range conds {
 		if !opHolds(c.Op, args[c.Index], c.Value, c.ValueTwo, arg32) {
 			return false

@@ -13,7 +13,10 @@ type rule struct {
 	names []string
 	rows  []int32 // the names' rows in syscallTable, -1 for unknown names
 	ret   uint32
-	conds []cond
+	// alts are the rule's alternatives: it matches a call when all the
+	// conditions of one of them hold. A rule without alternatives is
+	// unconditional: it matches every call.
+	alts [][]cond
 }
 
 func parseRules(calls []specs.LinuxSyscall) ([]rule, error) {
@@ -36,23 +39,48 @@ func parseRule(call specs.LinuxSyscall) (rule, error) {
 	if err != nil {
 		return rule{}, err
 	}
-	if len(call.Args) > maxArgs {
-		return rule{}, fmt.Errorf("%d argument conditions, more than the %d a syscall has", len(call.Args), maxArgs)
-	}
-	var conds []cond
-	if len(call.Args) > 0 {
-		conds = make([]cond, len(call.Args))
-		for i, a := range call.Args {
-			if conds[i], err = parseCond(a); err != nil {
-				return rule{}, err
-			}
-		}
+	alts, err := parseAlts(call.Args)
+	if err != nil {
+		return rule{}, err
 	}
 	rows := make([]int32, len(call.Names))
 	for i, name := range call.Names {
 		rows[i] = lookupRow(name)
 	}
-	return rule{names: call.Names, rows: rows, ret: r, conds: conds}, nil
+	return rule{names: call.Names, rows: rows, ret: r, alts: alts}, nil
+}
+
+// parseAlts turns a rule's argument conditions into its alternatives.
+// Conditions on distinct arguments are ANDed, so they make one
+// alternative. When one argument is compared more than once, every
+// condition becomes an alternative of its own, the other arguments' too:
+// runc and crun add such a rule to libseccomp as one single-condition rule
+// per condition, since libseccomp cannot compare an argument twice in one
+// rule, and profiles such as Docker's were written against that.
+func parseAlts(args []specs.LinuxSeccompArg) ([][]cond, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	conds := make([]cond, len(args))
+	var seen [maxArgs]bool
+	repeated := false
+	for i, a := range args {
+		c, err := parseCond(a)
+		if err != nil {
+			return nil, err
+		}
+		conds[i] = c
+		repeated = repeated || seen[c.index]
+		seen[c.index] = true
+	}
+	if !repeated {
+		return [][]cond{conds}, nil
+	}
+	alts := make([][]cond, len(conds))
+	for i := range conds {
+		alts[i] = conds[i : i+1 : i+1]
+	}
+	return alts, nil
 }
 
 // ruleName names syscalls[i] in errors.

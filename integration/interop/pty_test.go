@@ -1,0 +1,102 @@
+package interop_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Every terminal the tests open has this size, so a container can show
+// that the engine passed it on (stty size prints "rows cols").
+const ptyRows, ptyCols = 30, 100
+
+// runPTY runs a program as the session leader of a new pseudo-terminal, as
+// if typed at a shell, and returns what it wrote to the terminal (with the
+// terminal's \r\n line ends) and its exit code.
+func runPTY(t *testing.T, name string, args ...string) result {
+	t.Helper()
+	master, slave := openPTY(t)
+	cmd := exec.Command(name, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	slave.Close()
+	var buf bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		// Ends with EIO once no process holds the terminal open.
+		io.Copy(&buf, master)
+		close(copied)
+	}()
+	timer := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
+	cmd.Wait()
+	timedOut := !timer.Stop()
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second):
+		// A daemon the program started kept the terminal: take what was
+		// written so far.
+		master.SetReadDeadline(time.Now())
+		<-copied
+	}
+	if timedOut {
+		t.Fatalf("%s %s under a pty: timed out; output %q", name, strings.Join(args, " "), buf.String())
+	}
+	return result{stdout: buf.String(), code: cmd.ProcessState.ExitCode()}
+}
+
+// openPTY opens a new pseudo-terminal pair of size ptyRows x ptyCols. The
+// master is non-blocking, so reads on it honour deadlines.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatalf("open /dev/ptmx: %v", err)
+	}
+	master = os.NewFile(uintptr(fd), "/dev/ptmx")
+	t.Cleanup(func() { master.Close() })
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("get pty number: %v", err)
+	}
+	ws := &unix.Winsize{Row: ptyRows, Col: ptyCols}
+	if err := unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws); err != nil {
+		t.Fatalf("set pty size: %v", err)
+	}
+	name := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err = os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() { slave.Close() })
+	return master, slave
+}
+
+// ttyScript is the command a container runs on a terminal: it reports the
+// terminal's size and name and exits 3, so a test sees that the engine
+// passed the size, the console and the exit code through.
+var ttyScript = []string{"sh", "-c", "test -t 0 && test -t 1 && stty size && readlink /proc/self/fd/0; exit 3"}
+
+// checkTTY checks the output of ttyScript run under runPTY; ttyName is a
+// regular expression for the terminal's name inside the container.
+func checkTTY(t *testing.T, res result, ttyName string) {
+	t.Helper()
+	want := fmt.Sprintf(`^%d %d\r\n%s\r\n$`, ptyRows, ptyCols, ttyName)
+	if res.code != 3 || !regexp.MustCompile(want).MatchString(res.stdout) {
+		t.Errorf("on a terminal: got %s; want exit 3 and output matching %q", res, want)
+	}
+}
