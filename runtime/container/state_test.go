@@ -35,3 +35,20 @@ func TestParseMountOptions(t *testing.T) {
 		t.Error("idmap: got no error, want a clear not-supported error")
 	}
 }
+
+func FuzzParseMountOptions(f *testing.F) {
+	f.Add("ro,nosuid,rbind,rprivate,mode=755")
+	f.Add("rro,rnoatime,tmpcopyup,size=1m")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		var opts []string
+		start := 0
+		for i := 0; i <= len(s); i++ {
+			if i == len(s) || s[i] == ',' {
+				opts = append(opts, s[start:i])
+				start = i + 1
+			}
+		}
+		parseMountOptions(opts) // must not panic
+	})
+}

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 // no_new_privs set, on a locked thread, loads a filter, makes syscalls and
 // reports "key=value" lines.
 func scenario(name string) func(report func(string, any)) error {
+	if path, ok := strings.CutPrefix(name, "containers:"); ok {
+		return func(report func(string, any)) error { return containersScenario(report, path) }
+	}
 	switch name {
 	case "errno":
 		return errnoScenario
@@ -87,7 +90,11 @@ func errnoScenario(report func(string, any)) error {
 				Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0, Op: specs.OpEqualTo}}},
 			{Names: []string{"getpid"}, Action: specs.ActErrno, ErrnoRet: uintp(uint(unix.EXDEV)),
 				Args: []specs.LinuxSeccompArg{{Index: 2, Value: 0xff00000000000000, ValueTwo: 0x4200000000000000, Op: specs.OpMaskedEqual}}},
+			// The default action: dropped, so it does not hide the rule above.
 			{Names: []string{"getpid"}, Action: specs.ActAllow},
+			// The first unconditional rule decides.
+			{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: uintp(uint(unix.ENOTTY))},
+			{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: uintp(uint(unix.EXDEV))},
 		},
 	})
 	if err != nil {
@@ -108,6 +115,8 @@ func errnoScenario(report func(string, any)) error {
 	report("getpid-high", errnoName(r, e))
 	r, _, e = unix.Syscall(unix.SYS_GETPID, 0, 0, 0x00420000_00000000)
 	report("getpid-other", errnoName(r, e) == fmt.Sprint(os.Getpid()))
+	_, _, e = unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
+	report("getppid", errnoName(0, e))
 	return nil
 }
 
@@ -270,6 +279,7 @@ func TestLoadErrno(t *testing.T) {
 		"uname-buf":    "0",
 		"getpid-high":  "EXDEV", // top byte of arg2 is 0x42
 		"getpid-other": "true",
+		"getppid":      "ENOTTY", // the first of two unconditional rules
 	}
 	for k, w := range want {
 		if got[k] != w {
