@@ -42,11 +42,12 @@
 // syscalls it proves always allowed. A node whose left half
 // is longer than a conditional jump's 255-instruction reach jumps to a ja.
 //
-// A syscall with argument rules is a leaf of its own:
+// A syscall with argument rules and no unconditional one is a leaf of its
+// own, one run of checks per alternative (see Semantics):
 //
-//	rule 1: check each condition, on failure jump past "ret"; ret ACTION1
-//	rule 2: ...
-//	ret FALLBACK                   the unconditional rule's action, or the default
+//	alternative 1: check each condition, on failure jump past "ret"; ret ACTION1
+//	alternative 2: ...
+//	ret DEFAULT
 //
 // A 64-bit comparison loads the argument's high half and decides on it
 // unless it equals the value's high half, then loads the low half and
@@ -56,11 +57,32 @@
 //
 // # Semantics
 //
-//   - Rules naming the same syscall are ORed; the conditions of one rule are
-//     ANDed. Rules with conditions are tried first, in config order, and the
-//     first that holds decides; then the syscall's unconditional rule; then
-//     the default action. Two unconditional rules with different actions for
-//     one syscall are an error.
+//   - Rule precedence is libseccomp's, which runc and crun inherit and real
+//     profiles rely on. A rule whose action (errnoRet included) is the
+//     default action is dropped, as runc and crun drop it: it neither
+//     decides a syscall nor hides another rule. The first unconditional
+//     rule naming a syscall decides every call of it, and the rules with
+//     argument conditions for that syscall are ignored, before or after it:
+//     podman's profile allows setns in its allowlist and denies it further
+//     down, and the allow wins. Without an unconditional rule, the
+//     conditional rules are tried in config order, the first that holds
+//     decides, and else the default action applies.
+//   - The conditions of a rule on distinct arguments are ANDed. A rule that
+//     compares one argument more than once holds when any one of its
+//     conditions holds, those on the other arguments included: runc and
+//     crun add it to libseccomp as one single-condition rule per
+//     condition, since libseccomp cannot compare an argument twice in one
+//     rule. Such a rule may have more than six conditions.
+//   - When the default action refuses the syscall (SCMP_ACT_ERRNO, _KILL*,
+//     _TRAP), the numbers above the highest one the profile names on an ABI
+//     (any rule, any action) get ENOSYS instead, as runc gives them: a
+//     profile that predates a syscall such as clone3 makes it look absent,
+//     and glibc falls back to the older syscall rather than fail with
+//     EPERM. Gaps below that number keep the default, and so does an ABI on
+//     which the profile names nothing. A default of SCMP_ACT_ALLOW, _LOG or
+//     _TRACE stays, as in runc: a tracer handles new syscalls itself. runc
+//     does this for the architectures the config lists; here every served
+//     ABI gets it, the native one included.
 //   - A syscall name unknown on an ABI is skipped there, as runc and crun do:
 //     profiles name syscalls newer than some kernels.
 //   - errnoRet defaults to EPERM, for rules and for the default action alike
@@ -70,10 +92,11 @@
 //     architecture is left out, since the kernel never reports it. A
 //     syscall from an arch the filter does not serve kills the process.
 //   - x32 shares AUDIT_ARCH_X86_64 and sets bit 0x40000000 in its numbers.
-//     With x32 listed, those numbers resolve through the x32 table. Without
-//     it, they get the default action when it refuses the syscall, and
-//     ENOSYS when the default would let it run, so x32 cannot be used to
-//     step around a denylist.
+//     With x32 listed, those numbers resolve through the x32 table, and the
+//     ENOSYS rule above applies to x32 and x86_64 separately. Without it,
+//     they get the default action when it refuses the syscall, and ENOSYS
+//     when the default would let it run, so x32 cannot be used to step
+//     around a denylist.
 //   - On 32-bit ABIs (x86, arm) the kernel truncates arguments to 32 bits,
 //     so only the low half is compared, the high half taken as zero.
 //   - SCMP_ACT_NOTIFY cannot be the default action.

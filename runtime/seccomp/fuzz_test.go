@@ -61,6 +61,9 @@ func fuzzInputs(cfg *specs.LinuxSeccomp, rng *rand.Rand) []seccompData {
 	for range min(64, 4*len(names)+4) {
 		a, _ := findABI(abis[rng.IntN(len(abis))])
 		d := seccompData{arch: a.audit, nr: rng.Uint32N(600)}
+		if a.x32 {
+			d.nr |= x32SyscallBit
+		}
 		if len(names) > 0 {
 			if nr, ok := lookup(a.col, names[rng.IntN(len(names))]); ok {
 				d.nr = nr

@@ -53,10 +53,10 @@ func parseRule(call specs.LinuxSyscall) (rule, error) {
 // parseAlts turns a rule's argument conditions into its alternatives.
 // Conditions on distinct arguments are ANDed, so they make one
 // alternative. When one argument is compared more than once, every
-// condition becomes an alternative of its own, the other arguments' too:
-// runc and crun add such a rule to libseccomp as one single-condition rule
-// per condition, since libseccomp cannot compare an argument twice in one
-// rule, and profiles such as Docker's were written against that.
+// condition becomes an alternative of its own, those on the other
+// arguments included. That is what runc and crun do: libseccomp cannot
+// compare an argument twice in one rule, so they add such a rule as one
+// single-condition rule per condition.
 func parseAlts(args []specs.LinuxSeccompArg) ([][]cond, error) {
 	if len(args) == 0 {
 		return nil, nil

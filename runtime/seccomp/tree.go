@@ -48,8 +48,7 @@ type numRange struct {
 // Past the highest number the profile names on an ABI, a refusing default
 // becomes ENOSYS, as in runc: a profile predating a syscall (clone3, say)
 // then makes it look absent, and glibc falls back to the older one it
-// replaces instead of failing with EPERM. Below it, gaps keep the default.
-// A permissive default stays: the syscall runs.
+// replaces instead of failing with EPERM. A permissive default stays.
 //
 // An x86_64 group without x32 gives the x32 numbers the default action when
 // it refuses the syscall; when the default would let it run, they get
@@ -60,18 +59,18 @@ func numRanges(g archGroup, def uint32) []numRange {
 	if !permits(def) {
 		past = enosys
 	}
-	all := numRange{end: math.MaxUint32 + 1, past: past, none: def}
+	served := func(end uint64) numRange { return numRange{end: end, past: past, none: def} }
 	if g.audit != unix.AUDIT_ARCH_X86_64 {
-		return []numRange{all}
+		return []numRange{served(math.MaxUint32 + 1)}
 	}
 	if slices.ContainsFunc(g.abis, func(a abi) bool { return a.x32 }) {
-		return []numRange{{end: x32SyscallBit, past: past, none: def}, all}
+		return []numRange{served(x32SyscallBit), served(math.MaxUint32 + 1)}
 	}
 	x32 := def
 	if permits(def) {
 		x32 = enosys
 	}
-	return []numRange{{end: x32SyscallBit, past: past, none: def}, {end: math.MaxUint32 + 1, none: x32}}
+	return []numRange{served(x32SyscallBit), {end: math.MaxUint32 + 1, past: x32, none: x32}}
 }
 
 // partition cuts the 32-bit syscall number space into spans, merging
