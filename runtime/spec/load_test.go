@@ -47,6 +47,9 @@ func TestValidateErrors(t *testing.T) {
 		{"bad rlimit", `{"process":{"args":["sh"],"cwd":"/","rlimits":[{"type":"RLIMIT_BOGUS","hard":1,"soft":1}]}}`, "unknown type"},
 		{"v2", `{"ociVersion":"2.0.0"}`, "not supported"},
 		{"propagation", `{"linux":{"rootfsPropagation":"weird"}}`, "rootfsPropagation"},
+		{"host sysctl", `{"linux":{"sysctl":{"vm.swappiness":"10"}}}`, "not namespaced"},
+		{"net sysctl without netns", `{"linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"}],"sysctl":{"net.ipv4.ip_forward":"1"}}}`, "needs a network namespace"},
+		{"sysctl path", `{"linux":{"sysctl":{"net/../../x":"1"}}}`, "invalid key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base, _ := json.Marshal(Default())

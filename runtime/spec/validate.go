@@ -133,8 +133,8 @@ func validateLinux(s *specs.Spec) error {
 		return errors.New("hostname: setting a hostname needs a uts namespace")
 	}
 	for k := range l.Sysctl {
-		if strings.Contains(k, "..") || strings.ContainsAny(k, " ") {
-			return fmt.Errorf("linux.sysctl: invalid key %q", k)
+		if err := checkSysctl(k, seen); err != nil {
+			return err
 		}
 	}
 	for i, d := range l.Devices {
@@ -169,6 +169,35 @@ func validateMappings(name string, ms []specs.LinuxIDMapping) error {
 				return fmt.Errorf("linux.%s[%d]: container range overlaps entry %d", name, i, j)
 			}
 		}
+	}
+	return nil
+}
+
+// ipcSysctls are the kernel.* sysctls an ipc namespace isolates.
+var ipcSysctls = map[string]bool{
+	"kernel.msgmax": true, "kernel.msgmnb": true, "kernel.msgmni": true, "kernel.sem": true,
+	"kernel.shmall": true, "kernel.shmmax": true, "kernel.shmmni": true, "kernel.shm_rmid_forced": true,
+}
+
+// checkSysctl refuses a sysctl that the container's namespaces do not
+// isolate: writing it would change the host.
+func checkSysctl(k string, ns map[specs.LinuxNamespaceType]bool) error {
+	if k == "" || strings.Contains(k, "..") || strings.ContainsAny(k, " /") || strings.HasPrefix(k, ".") {
+		return fmt.Errorf("linux.sysctl: invalid key %q", k)
+	}
+	need := specs.LinuxNamespaceType("")
+	switch {
+	case ipcSysctls[k] || strings.HasPrefix(k, "fs.mqueue."):
+		need = specs.IPCNamespace
+	case strings.HasPrefix(k, "net."):
+		need = specs.NetworkNamespace
+	case k == "kernel.hostname" || k == "kernel.domainname":
+		need = specs.UTSNamespace
+	default:
+		return fmt.Errorf("linux.sysctl: %s is not namespaced; setting it would change the host", k)
+	}
+	if !ns[need] {
+		return fmt.Errorf("linux.sysctl: %s needs a %s namespace of the container's own; setting it would change the host", k, need)
 	}
 	return nil
 }
