@@ -69,6 +69,9 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if err := checkRlimits(s.Process.Rlimits); err != nil {
 		return nil, err
 	}
+	if err := checkIDMapExtents(s.Linux); err != nil {
+		return nil, err
+	}
 	if err := checkLabels(s); err != nil {
 		return nil, err
 	}
@@ -172,7 +175,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, fmt.Errorf("set cgroup limits: %w", err)
 	}
 	cfg.CgroupPaths = c.CgroupPaths
-	cfg.ConsoleFD, cfg.InitPid = started.consoleFD, c.InitPid
+	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
 	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}, int(fifo.Fd())); err != nil {
 		return nil, fmt.Errorf("send config to init: %w", err)
 	}
@@ -245,6 +248,24 @@ func checkRlimits(rl []specs.POSIXRlimit) error {
 		}
 		if r.Hard > cur.Max {
 			return classf(errdefs.ErrInvalidArgument, "rlimit %s: hard limit %d exceeds this host's hard limit %d and the runtime lacks CAP_SYS_RESOURCE to raise it", r.Type, r.Hard, cur.Max)
+		}
+	}
+	return nil
+}
+
+// maxIDMapExtents is the kernel's limit on lines in uid_map and gid_map
+// (user_namespaces(7), Linux 4.15 and later).
+const maxIDMapExtents = 340
+
+// checkIDMapExtents refuses more mapping entries than the kernel takes:
+// the write of uid_map would fail inside clone with a bare EINVAL.
+func checkIDMapExtents(l *specs.Linux) error {
+	for _, m := range []struct {
+		name string
+		ms   []specs.LinuxIDMapping
+	}{{"uidMappings", l.UIDMappings}, {"gidMappings", l.GIDMappings}} {
+		if len(m.ms) > maxIDMapExtents {
+			return classf(errdefs.ErrInvalidArgument, "linux.%s: %d entries, the kernel takes at most %d", m.name, len(m.ms), maxIDMapExtents)
 		}
 	}
 	return nil

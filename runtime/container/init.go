@@ -27,12 +27,19 @@ func Init() {
 		os.Exit(1)
 	}
 	os.Clearenv()
+	// The fds init got from its parent stay out of the hooks it runs.
+	unix.CloseOnExec(fd)
 	sc := syncConn{os.NewFile(uintptr(fd), "sync")}
 	m, fds, err := sc.recvFDs()
 	if err != nil || m.Type != msgConfig || m.Config == nil {
 		os.Exit(1) // the parent is gone or sent garbage: nobody to tell
 	}
 	cfg := m.Config
+	for _, fd := range []int{cfg.ConsoleFD, cfg.ListenerFD} {
+		if fd >= 0 {
+			unix.CloseOnExec(fd)
+		}
+	}
 	cfg.FifoFD = -1
 	if len(fds) > 0 {
 		cfg.FifoFD = fds[0] // the exec fifo (create only), O_PATH
