@@ -10,7 +10,9 @@
 package interop_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,8 +52,12 @@ func TestMain(m *testing.M) {
 	if tmp != "" {
 		os.RemoveAll(tmp)
 	}
-	if obs, err := testbundle.Observer(nil); err == nil && obs != "" {
-		os.RemoveAll(filepath.Dir(obs))
+	// Observer builds on first use: without root no test built it, and
+	// asking would build it now. A failed build leaves its directory too.
+	if os.Geteuid() == 0 {
+		if obs, _ := testbundle.Observer(nil); obs != "" {
+			os.RemoveAll(filepath.Dir(obs))
+		}
 	}
 	os.Exit(code)
 }
@@ -78,9 +84,15 @@ func (r result) String() string {
 // are daemons that may keep inherited descriptors open.
 func run(t *testing.T, name string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	return runIn(t, nil, name, args...)
+}
+
+// runIn is run with stdin read from in (closed when nil).
+func runIn(t *testing.T, in io.Reader, name string, args ...string) result {
+	t.Helper()
+	cmd := command(t, name, args...)
 	out, errf := tempFile(t), tempFile(t)
-	cmd.Stdout, cmd.Stderr = out, errf
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, errf
 	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -91,6 +103,14 @@ func run(t *testing.T, name string, args ...string) result {
 		t.Fatalf("%s %s: timed out; stderr: %s", name, strings.Join(args, " "), readBack(errf))
 	}
 	return result{readBack(out), readBack(errf), cmd.ProcessState.ExitCode()}
+}
+
+// command prepares a program to run in a directory of its own: conmon
+// writes files (an "oom" marker) to the directory it inherits.
+func command(t *testing.T, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = t.TempDir()
+	return cmd
 }
 
 func tempFile(t *testing.T) *os.File {
@@ -105,6 +125,27 @@ func tempFile(t *testing.T) *os.File {
 func readBack(f *os.File) string {
 	data, _ := os.ReadFile(f.Name())
 	return string(data)
+}
+
+// runtimeState returns berth-runtime's state of a container (its --root
+// given in args, if any), or the empty status if the runtime knows none.
+func runtimeState(t *testing.T, id string, args ...string) (status string, pid int) {
+	t.Helper()
+	res := run(t, binary, append(args, "state", id)...)
+	if res.code != 0 {
+		if !strings.Contains(res.stderr, "does not exist") {
+			t.Errorf("berth-runtime state %s: %s, want a state or \"does not exist\"", id, res)
+		}
+		return "", 0
+	}
+	var st struct {
+		Status string
+		Pid    int
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil {
+		t.Fatalf("decode berth-runtime state of %s %q: %v", id, res.stdout, err)
+	}
+	return st.Status, st.Pid
 }
 
 // runtimeLog returns berth-runtime's log file, for failure messages.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -24,14 +23,27 @@ const ptyRows, ptyCols = 30, 100
 // terminal's \r\n line ends) and its exit code.
 func runPTY(t *testing.T, name string, args ...string) result {
 	t.Helper()
+	return typePTY(t, "", name, args...)
+}
+
+// typePTY is runPTY with input typed at the terminal once the program runs.
+func typePTY(t *testing.T, input, name string, args ...string) result {
+	t.Helper()
 	master, slave := openPTY(t)
-	cmd := exec.Command(name, args...)
+	cmd := command(t, name, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
 	slave.Close()
+	if input != "" {
+		// The terminal buffers it until the program (or the container,
+		// through the engine) reads.
+		if _, err := master.WriteString(input); err != nil {
+			t.Errorf("type at the terminal: %v", err)
+		}
+	}
 	var buf bytes.Buffer
 	copied := make(chan struct{})
 	go func() {
@@ -88,15 +100,34 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 
 // ttyScript is the command a container runs on a terminal: it reports the
 // terminal's size and name and exits 3, so a test sees that the engine
-// passed the size, the console and the exit code through.
-var ttyScript = []string{"sh", "-c", "test -t 0 && test -t 1 && stty size && readlink /proc/self/fd/0; exit 3"}
+// passed the size, the console and the exit code through. ctr sizes the
+// console only after the process started, so the size is polled for, five
+// seconds at most (busybox stty size prints nothing while it is 0x0).
+var ttyScript = []string{"sh", "-c", `test -t 0 && test -t 1 || exit 1
+i=0; s=$(stty size 2>/dev/null)
+while { [ -z "$s" ] || [ "$s" = "0 0" ]; } && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); s=$(stty size 2>/dev/null); done
+echo "$s"; readlink /proc/self/fd/0; exit 3`}
 
 // checkTTY checks the output of ttyScript run under runPTY; ttyName is a
 // regular expression for the terminal's name inside the container.
 func checkTTY(t *testing.T, res result, ttyName string) {
 	t.Helper()
-	want := fmt.Sprintf(`^%d %d\r\n%s\r\n$`, ptyRows, ptyCols, ttyName)
+	// \r\r\n: an engine that leaves its own terminal cooked adds a \r to
+	// the container's terminal's \r\n.
+	want := fmt.Sprintf(`^%d %d\r+\n%s\r+\n$`, ptyRows, ptyCols, ttyName)
 	if res.code != 3 || !regexp.MustCompile(want).MatchString(res.stdout) {
 		t.Errorf("on a terminal: got %s; want exit 3 and output matching %q", res, want)
+	}
+}
+
+// shellInput is typed at an interactive shell in a container: a line that
+// only its execution prints, then an exit code.
+const shellInput = "echo ty''ped\nexit 4\n"
+
+// checkShell checks the terminal output of a shell that read shellInput.
+func checkShell(t *testing.T, res result) {
+	t.Helper()
+	if res.code != 4 || !regexp.MustCompile(`(?m)^typed\r*$`).MatchString(res.stdout) {
+		t.Errorf("interactive shell: got %s; want exit 4 and a line \"typed\"", res)
 	}
 }

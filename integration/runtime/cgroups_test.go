@@ -357,19 +357,15 @@ func TestCgroupLimits(t *testing.T) {
 		Pids:    &specs.LinuxPids{Limit: ptrTo(int64(64))},
 		CPU:     &specs.LinuxCPU{Shares: ptrTo(uint64(512)), Quota: ptrTo(int64(50000)), Period: ptrTo(uint64(100000)), Cpus: "0", Mems: "0"},
 	}
-	// blkio weight only where the kernel has a weight file: a host fact.
-	blkio := ""
-	for _, f := range []string{"blkio.weight", "blkio.bfq.weight"} {
-		if _, err := os.Stat(filepath.Join("/sys/fs/cgroup/blkio", f)); err == nil {
-			blkio = f
-			break
-		}
-	}
-	if blkio != "" {
+	// blkio weight only where the kernel has a weight file (CFQ or BFQ):
+	// a host fact.
+	if blkio := blkioWeightFile(t); blkio != "" {
 		res.BlockIO = &specs.LinuxBlockIO{Weight: ptrTo(uint16(300))}
 		rows = append(rows, row{"blkio", blkio, "300"})
 	} else {
-		t.Log("blkio weight not checked: this kernel has neither blkio.weight nor blkio.bfq.weight (no BFQ/CFQ scheduler)")
+		t.Run("blkio weight", func(t *testing.T) {
+			t.Skip("this kernel's blkio cgroups have neither blkio.weight nor blkio.bfq.weight (no CFQ or BFQ scheduler)")
+		})
 	}
 	var script strings.Builder
 	for _, rw := range rows {
@@ -399,6 +395,23 @@ func TestCgroupLimits(t *testing.T) {
 		t.Errorf("host cgroup.procs of the memory cgroup: got %q, want init %d in it", got, c.pid)
 	}
 	c.deleteAndCheck("--force")
+}
+
+// blkioWeightFile names the weight file of this kernel's v1 blkio
+// cgroups, probed in a scratch cgroup: the root cgroup has none.
+func blkioWeightFile(t *testing.T) string {
+	t.Helper()
+	dir := fmt.Sprintf("/sys/fs/cgroup/blkio/berth-probe-%d", os.Getpid())
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatalf("probe blkio: %v", err)
+	}
+	defer os.Remove(dir)
+	for _, f := range []string{"blkio.weight", "blkio.bfq.weight"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return f
+		}
+	}
+	return ""
 }
 
 // TestCgroupOOM hits a small memory limit: the hog is OOM-killed inside the
@@ -458,6 +471,36 @@ func TestCgroupOOM(t *testing.T) {
 		return strings.Contains(string(data), `"type":"oom"`)
 	})
 	c.deleteAndCheck("--force")
+}
+
+// TestEventsOOMOfInit: when the OOM kill ends the container (its init is
+// the hog), events still reports it before it exits.
+func TestEventsOOMOfInit(t *testing.T) {
+	r := newRT(t)
+	b := testbundle.New(t, "/observer", "oom")
+	b.Spec.Linux.Resources.Memory = &specs.LinuxMemory{Limit: ptrTo(int64(32 << 20))}
+	c := r.createLive(b)
+	ev := exec.Command(binary, "--root", r.root, "events", "--interval", "1h", c.id)
+	out, err := os.Create(filepath.Join(t.TempDir(), "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	ev.Stdout, ev.Stderr = out, out
+	if err := ev.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ev.Process.Kill(); ev.Wait() })
+	r.ok("start", c.id)
+	waitStatus(t, r, c.id, "stopped")
+	if err := ev.Wait(); err != nil {
+		t.Errorf("events: %v", err)
+	}
+	data, _ := os.ReadFile(out.Name())
+	if !strings.Contains(string(data), `"type":"oom"`) {
+		t.Errorf("events output %q: want an oom event", data)
+	}
+	c.deleteAndCheck()
 }
 
 // TestCgroupPidsLimit runs a fork bomb under pids.max: fork fails with
@@ -582,12 +625,17 @@ func TestCgroupUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	type want struct{ ctrl, file, value string }
-	for _, tc := range []struct {
+	type tcase struct {
 		name  string
 		args  []string
 		stdin []byte
 		want  []want
-	}{
+	}
+	var blkio []tcase
+	if f := blkioWeightFile(t); f != "" {
+		blkio = append(blkio, tcase{"blkio", []string{"--blkio-weight", "200"}, nil, []want{{"blkio", f, "200"}}})
+	}
+	for _, tc := range append([]tcase{
 		{"flags", []string{"--memory", "100m", "--pids-limit", "30", "--cpu-share", "256", "--cpu-quota", "20000", "--cpu-period", "100000"}, nil,
 			[]want{{"memory", "memory.limit_in_bytes", "104857600"}, {"pids", "pids.max", "30"}, {"cpu", "cpu.shares", "256"}, {"cpu", "cpu.cfs_quota_us", "20000"}}},
 		{"file", []string{"--resources", file}, nil,
@@ -596,7 +644,7 @@ func TestCgroupUpdate(t *testing.T) {
 			[]want{{"pids", "pids.max", "50"}, {"cpuset", "cpuset.cpus", "0"}, {"memory", "memory.limit_in_bytes", "83886080"}}},
 		{"unlimited", []string{"--pids-limit", "-1"}, nil,
 			[]want{{"pids", "pids.max", "max"}}},
-	} {
+	}, blkio...) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, _, _ := r.invoke(rtCall{args: append(append([]string{"update"}, tc.args...), c.id), stdin: tc.stdin})
 			if res.code != 0 {

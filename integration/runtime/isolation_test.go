@@ -133,13 +133,13 @@ func requireNothingLeft(t *testing.T, r *rt, id string) {
 	if len(dirs) > 0 {
 		t.Errorf("cgroups of %s left behind: %v", id, dirs)
 	}
-	if pids := pidsWithEnv(id); len(pids) > 0 {
+	if pids := pidsInCgroup(id); len(pids) > 0 {
 		t.Errorf("processes of %s left behind: %v", id, pids)
 	}
 }
 
-// pidsWithEnv lists processes whose cgroup names container id.
-func pidsWithEnv(id string) []int {
+// pidsInCgroup lists the processes in a cgroup named after container id.
+func pidsInCgroup(id string) []int {
 	var out []int
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -268,16 +268,11 @@ func TestUserNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Container root is an unprivileged user on the host: it can create
-	// nothing in the host-owned rootfs, so the mount point exists, and it
-	// must reach the rootfs and the bind source through the 0700 temp dirs.
+	// nothing in the host-owned rootfs, so the mount point exists.
 	if err := os.Mkdir(filepath.Join(b.Rootfs, "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []string{b.Dir, filepath.Dir(b.Dir)} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	reachable(t, b)
 	b.Spec.Mounts = append(b.Spec.Mounts, specs.Mount{Destination: "/data", Type: "bind", Source: data, Options: []string{"rbind", "rw"}})
 
 	var o observed
@@ -645,5 +640,233 @@ func TestMounts(t *testing.T) {
 			o := r.runProbes(b, tc.probes)
 			checkMounts(t, o.Mountinfo, tc.mounts)
 		})
+	}
+}
+
+// sharedMount makes dir a shared mount point of its own on the host, so
+// that mount events under it propagate (the host's / is private here).
+func sharedMount(t *testing.T, dir string) {
+	t.Helper()
+	mustMount(t, dir, dir, "", unix.MS_BIND, "")
+	mustMount(t, "", dir, "", unix.MS_SHARED, "")
+}
+
+func TestMountPropagation(t *testing.T) {
+	r := newRT(t)
+	src := hostTree(t)
+	sharedMount(t, src)
+	out := t.TempDir()
+	b := testbundle.New(t)
+	b.Spec.Mounts = append(b.Spec.Mounts,
+		bindMount("/out", out, "bind"),
+		bindMount("/slave", src, "rbind", "rslave"),
+		bindMount("/private", src, "rbind", "rprivate"),
+		bindMount("/shared", src, "rbind", "rshared"))
+	b.Spec.Process.Args = []string{"/bin/sh", "-c", "for d in slave private shared; do echo $d $(ls /$d/late); done >/out/ls; /observer cat /proc/self/mountinfo >/out/mountinfo"}
+	b.Save(t)
+	id := r.id()
+	r.ok("create", "--bundle", b.Dir, id)
+	// The container's mounts exist now: a mount made on the host from here
+	// on reaches only the container mounts that receive propagation.
+	late := filepath.Join(src, "late")
+	if err := os.Mkdir(late, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustMount(t, "tmpfs", late, "tmpfs", 0, "size=1m")
+	if err := os.WriteFile(filepath.Join(late, "marker"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.ok("start", id)
+	waitStatus(t, r, id, "stopped")
+	r.ok("delete", id)
+	ls, _ := os.ReadFile(filepath.Join(out, "ls"))
+	mountinfo, _ := os.ReadFile(filepath.Join(out, "mountinfo"))
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(ls)), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 {
+			seen[f[0]] = slices.Contains(f[1:], "marker")
+		}
+	}
+	for _, tc := range []struct {
+		dir      string
+		receives bool
+		optional string // tag in mountinfo's optional fields
+	}{{"slave", true, "master:"}, {"private", false, ""}, {"shared", true, "shared:"}} {
+		if seen[tc.dir] != tc.receives {
+			t.Errorf("/%s: host mount seen inside = %v, want %v (container listing %q)", tc.dir, seen[tc.dir], tc.receives, ls)
+		}
+		m, ok := mountAt(t, string(mountinfo), "/"+tc.dir)
+		switch {
+		case !ok:
+			t.Errorf("/%s: not mounted", tc.dir)
+		case tc.optional == "" && m.optional != "":
+			t.Errorf("/%s: got propagation %q, want private", tc.dir, m.optional)
+		case !strings.Contains(m.optional, tc.optional):
+			t.Errorf("/%s: got propagation %q, want %s", tc.dir, m.optional, tc.optional)
+		}
+	}
+}
+
+func TestRootfsPropagation(t *testing.T) {
+	for _, tc := range []struct {
+		prop string
+		want string // tag in the optional fields of / ("" = private)
+	}{{"", "master:"}, {"slave", "master:"}, {"rslave", "master:"}, {"private", ""}, {"rprivate", ""}, {"shared", "shared:"}, {"rshared", "shared:"}} {
+		t.Run("propagation="+tc.prop, func(t *testing.T) {
+			r := newRT(t)
+			b := testbundle.New(t)
+			sharedMount(t, b.Dir)
+			b.Spec.Linux.RootfsPropagation = tc.prop
+			o := r.observe(b)
+			root, ok := mountAt(t, o.Mountinfo, "/")
+			switch {
+			case !ok:
+				t.Fatalf("no / in the container's mountinfo")
+			case tc.want == "" && root.optional != "":
+				t.Errorf("/: got propagation %q, want private", root.optional)
+			case !strings.Contains(root.optional, tc.want):
+				t.Errorf("/: got propagation %q, want %s", root.optional, tc.want)
+			}
+			host, _ := os.ReadFile("/proc/self/mountinfo")
+			for _, m := range parseMountinfo(t, string(host)) {
+				if strings.HasPrefix(m.point, b.Rootfs) {
+					t.Errorf("container mount %s reached the host", m.point)
+				}
+			}
+		})
+	}
+}
+
+func TestNoPivot(t *testing.T) {
+	r := newRT(t)
+	b := testbundle.New(t)
+	b.Spec.Process.Args = []string{"/bin/sh", "-c", "/observer cat /marker && exec /observer info"}
+	b.Save(t)
+	if err := os.WriteFile(filepath.Join(b.Rootfs, "marker"), []byte("in rootfs\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := r.run("run", "--no-pivot", "--bundle", b.Dir, r.id())
+	if res.code != 0 {
+		t.Fatalf("run --no-pivot: exit %d, stderr %s", res.code, res.stderr)
+	}
+	marker, info, _ := strings.Cut(res.stdout, "\n")
+	if marker != "in rootfs" {
+		t.Errorf("/marker inside: got %q, want %q", marker, "in rootfs")
+	}
+	var o observed
+	if err := json.Unmarshal([]byte(info), &o); err != nil {
+		t.Fatalf("decode observer info %q: %v", info, err)
+	}
+	if o.Cwd != "/" || o.Pid != 1 || o.Hostname != "berth-test" {
+		t.Errorf("--no-pivot: got cwd %q pid %d hostname %q, want /, 1, berth-test", o.Cwd, o.Pid, o.Hostname)
+	}
+	if root, ok := mountAt(t, o.Mountinfo, "/"); !ok || root.root != b.Rootfs {
+		t.Errorf("--no-pivot: got / mounted from %q, want the rootfs %s", root.root, b.Rootfs)
+	}
+}
+
+// fileInfo is what `observer stat` reports.
+type fileInfo struct {
+	Path, Err, Type, Link string
+	Mode, UID, GID        uint32
+	Major, Minor          uint32
+}
+
+func TestDevices(t *testing.T) {
+	r := newRT(t)
+	b := testbundle.New(t)
+	u := func(v uint32) *uint32 { return &v }
+	m := func(v os.FileMode) *os.FileMode { return &v }
+	b.Spec.Linux.Devices = []specs.LinuxDevice{
+		{Path: "/dev/custom/mynull", Type: "c", Major: 1, Minor: 3, FileMode: m(0o662), UID: u(1000), GID: u(5)},
+		{Path: "/dev/myfifo", Type: "p", FileMode: m(0o600)},
+		{Path: "/dev/loopish", Type: "b", Major: 7, Minor: 200, FileMode: m(0o660), GID: u(6)},
+	}
+	want := []fileInfo{
+		{Path: "/dev/null", Type: "char", Mode: 0o666, Major: 1, Minor: 3},
+		{Path: "/dev/zero", Type: "char", Mode: 0o666, Major: 1, Minor: 5},
+		{Path: "/dev/full", Type: "char", Mode: 0o666, Major: 1, Minor: 7},
+		{Path: "/dev/random", Type: "char", Mode: 0o666, Major: 1, Minor: 8},
+		{Path: "/dev/urandom", Type: "char", Mode: 0o666, Major: 1, Minor: 9},
+		{Path: "/dev/tty", Type: "char", Mode: 0o666, Major: 5, Minor: 0},
+		{Path: "/dev/ptmx", Type: "symlink", Link: "pts/ptmx"},
+		{Path: "/dev/fd", Type: "symlink", Link: "/proc/self/fd"},
+		{Path: "/dev/stdin", Type: "symlink", Link: "/proc/self/fd/0"},
+		{Path: "/dev/stdout", Type: "symlink", Link: "/proc/self/fd/1"},
+		{Path: "/dev/stderr", Type: "symlink", Link: "/proc/self/fd/2"},
+		{Path: "/dev/custom/mynull", Type: "char", Mode: 0o662, UID: 1000, GID: 5, Major: 1, Minor: 3},
+		{Path: "/dev/myfifo", Type: "fifo", Mode: 0o600},
+		{Path: "/dev/loopish", Type: "block", Mode: 0o660, GID: 6, Major: 7, Minor: 200},
+	}
+	args := []string{"/observer", "stat"}
+	for _, w := range want {
+		args = append(args, w.Path)
+	}
+	// The devices work, too: the device cgroup lets the defaults and
+	// linux.devices through, though the config denies all by default.
+	script := "echo x >/dev/null && echo x >/dev/custom/mynull && head -c 3 /dev/zero | wc -c && exec " + strings.Join(args, " ")
+	out := r.sh(b, script)
+	count, statJSON, _ := strings.Cut(out, "\n")
+	if strings.TrimSpace(count) != "3" {
+		t.Errorf("head -c 3 /dev/zero | wc -c: got %q, want 3", count)
+	}
+	var got []fileInfo
+	if err := json.Unmarshal([]byte(statJSON), &got); err != nil {
+		t.Fatalf("decode observer stat %q: %v", statJSON, err)
+	}
+	for i, w := range want {
+		g := got[i]
+		if w.Type == "symlink" {
+			g.Mode, g.UID, g.GID = 0, 0, 0
+		}
+		if g != w {
+			t.Errorf("%s: got %+v, want %+v", w.Path, g, w)
+		}
+	}
+}
+
+func TestJoinUserNamespace(t *testing.T) {
+	r := newRT(t)
+	a := testbundle.New(t, "/observer", "sleep")
+	a.Spec.Linux.Namespaces = append(a.Spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	a.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+	a.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 200000, Size: 65536}}
+	a.Save(t)
+	reachable(t, a)
+	idA := r.id()
+	r.ok("run", "--detach", "--bundle", a.Dir, idA)
+	pidA := int(r.state(idA)["pid"].(float64))
+	wantUser, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pidA))
+
+	b := testbundle.New(t)
+	reachable(t, b)
+	setNS(b, specs.UserNamespace, fmt.Sprintf("/proc/%d/ns/user", pidA))
+	// A container in another user namespace may not mount a fresh sysfs
+	// for a network namespace it does not own: join A's.
+	setNS(b, specs.NetworkNamespace, fmt.Sprintf("/proc/%d/ns/net", pidA))
+	var ns map[string]string
+	var o observed
+	decodeAll(t, r.sh(b, "/observer ns; exec /observer info"), &ns, &o)
+	if ns["user"] != wantUser {
+		t.Errorf("user namespace: got %q, want A's %q", ns["user"], wantUser)
+	}
+	if got := strings.Fields(o.UIDMap); !slices.Equal(got, []string{"0", "200000", "65536"}) {
+		t.Errorf("uid_map: got %q, want A's mapping 0 200000 65536", o.UIDMap)
+	}
+	if o.UID != 0 {
+		t.Errorf("uid: got %d, want 0 in A's user namespace", o.UID)
+	}
+	r.ok("delete", "--force", idA)
+}
+
+// reachable lets an unprivileged host user (the root of a user namespace)
+// reach b's rootfs and its siblings through the 0700 test temp dirs.
+func reachable(t *testing.T, b *testbundle.Bundle) {
+	t.Helper()
+	for _, d := range []string{b.Dir, filepath.Dir(b.Dir)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

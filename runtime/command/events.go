@@ -49,14 +49,17 @@ func runEvents(a *app, args []string) error {
 	for {
 		select {
 		case <-poll.C:
-			if c.Status() == container.Stopped {
-				return nil
-			}
+			// OOM kills are read before the status: the kill that ends the
+			// container is reported too.
+			stopped := c.Status() == container.Stopped
 			if n, err := c.OOMKills(); err == nil && n > ooms {
 				ooms = n
 				if err := enc.Encode(event{Type: "oom", ID: id}); err != nil {
 					return err
 				}
+			}
+			if stopped {
+				return nil
 			}
 		case <-tick.C:
 			s, err := c.Stats()

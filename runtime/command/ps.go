@@ -26,6 +26,9 @@ func runPs(a *app, args []string) error {
 	if len(pos) < 1 {
 		return fmt.Errorf("ps: expects a container id")
 	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("ps: --format %q: must be table or json", *format)
+	}
 	c, err := container.Load(a.root, pos[0])
 	if err != nil {
 		return err

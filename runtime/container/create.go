@@ -151,7 +151,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	}
 	// Init reopens the fifo as root of its user namespace, which is
 	// another user on the host: the fifo must be that user's.
-	if uid, gid, ok := hostRoot(s.Linux); ok {
+	if uid, gid, ok := hostRoot(s.Linux, c.InitPid); ok {
 		if err := os.Lchown(fifoPath, int(uid), int(gid)); err != nil {
 			return nil, fmt.Errorf("chown %s to the container's root: %w", fifoPath, err)
 		}
@@ -319,8 +319,10 @@ func dialConsole(path string) (*os.File, error) {
 }
 
 // hostRoot returns the host ids that the container's root maps to, when
-// the configuration maps ids into a user namespace.
-func hostRoot(l *specs.Linux) (uid, gid uint32, ok bool) {
+// it has a user namespace: from the configured mappings, or, for a joined
+// namespace, from init's maps once init (pid) is in it. ok is false when
+// they cannot be known; init then fails with its own error.
+func hostRoot(l *specs.Linux, pid int) (uid, gid uint32, ok bool) {
 	find := func(ms []specs.LinuxIDMapping) (uint32, bool) {
 		for _, m := range ms {
 			if m.ContainerID == 0 && m.Size > 0 {
@@ -331,5 +333,51 @@ func hostRoot(l *specs.Linux) (uid, gid uint32, ok bool) {
 	}
 	uid, uok := find(l.UIDMappings)
 	gid, gok := find(l.GIDMappings)
-	return uid, gid, uok && gok
+	if uok && gok {
+		return uid, gid, true
+	}
+	for _, ns := range l.Namespaces {
+		if ns.Type == specs.UserNamespace && ns.Path != "" && joinedUserns(pid, ns.Path) {
+			uid, uok = mappedRoot(fmt.Sprintf("/proc/%d/uid_map", pid))
+			gid, gok = mappedRoot(fmt.Sprintf("/proc/%d/gid_map", pid))
+			return uid, gid, uok && gok
+		}
+	}
+	return 0, 0, false
+}
+
+// joinedUserns waits until pid is in the user namespace at path; nsexec
+// joins it first thing, before the fork that reports init's pid, if any.
+func joinedUserns(pid int, path string) bool {
+	var want unix.Stat_t
+	if unix.Stat(path, &want) != nil {
+		return false
+	}
+	procNS := fmt.Sprintf("/proc/%d/ns/user", pid)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		var st unix.Stat_t
+		if unix.Stat(procNS, &st) != nil {
+			return false // init died: its own error is on the sync socket
+		}
+		if st.Dev == want.Dev && st.Ino == want.Ino {
+			return true
+		}
+	}
+	return false
+}
+
+// mappedRoot returns the host id of id 0 in a /proc/PID/{uid,gid}_map.
+func mappedRoot(file string) (uint32, bool) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "0" {
+			id, err := strconv.ParseUint(f[1], 10, 32)
+			return uint32(id), err == nil
+		}
+	}
+	return 0, false
 }

@@ -89,7 +89,8 @@ func createInit(sc syncConn, cfg *initConfig) error {
 			return fmt.Errorf("unexpected %q message from parent", m.Type)
 		}
 	}
-	st := initState(cfg, Created)
+	// The create operation has not finished: the state is "creating".
+	st := initState(cfg, Creating)
 	if s.Hooks != nil {
 		if err := runHooks(context.Background(), "createContainer", s.Hooks.CreateContainer, st); err != nil {
 			return err
@@ -101,6 +102,14 @@ func createInit(sc syncConn, cfg *initConfig) error {
 		}
 	} else if err := pivotRoot(s.Root.Path); err != nil {
 		return err
+	}
+	// rootfsPropagation applies to the new / once it is the root, as with
+	// runc: before pivot_root, a shared rootfs would let its mounts reach
+	// the host, and pivot_root refuses a shared parent.
+	if p, ok := propagationOpts[s.Linux.RootfsPropagation]; ok {
+		if err := unix.Mount("", "/", "", p, ""); err != nil {
+			return fmt.Errorf("set rootfsPropagation %s of /: %w", s.Linux.RootfsPropagation, err)
+		}
 	}
 	if s.Process.Terminal {
 		conn, err := consoleConn(cfg)

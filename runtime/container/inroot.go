@@ -34,9 +34,17 @@ func openInRoot(root *os.File, path string, flags int) (*os.File, error) {
 	return os.NewFile(uintptr(fd), filepath.Join(root.Name(), rel)), nil
 }
 
+// maxSymlinks bounds the dangling symlinks followed while creating a path,
+// as the kernel bounds a look-up (path_resolution(7)).
+const maxSymlinks = 40
+
 // mkdirAllInRoot creates the directory path and its parents inside root
 // and returns an O_PATH handle on it.
 func mkdirAllInRoot(root *os.File, path string, mode os.FileMode) (*os.File, error) {
+	return mkdirAllInRootN(root, path, mode, 0)
+}
+
+func mkdirAllInRootN(root *os.File, path string, mode os.FileMode, links int) (*os.File, error) {
 	clean := filepath.Clean("/" + path)
 	if d, err := openInRoot(root, clean, unix.O_PATH|unix.O_DIRECTORY); err == nil {
 		return d, nil
@@ -46,16 +54,28 @@ func mkdirAllInRoot(root *os.File, path string, mode os.FileMode) (*os.File, err
 		return nil, err
 	}
 	done := "/"
-	for _, part := range strings.Split(strings.TrimPrefix(clean, "/"), "/") {
+	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
+	for i, part := range parts {
 		if part == "" {
 			continue
 		}
 		next := filepath.Join(done, part)
 		d, err := openInRoot(root, next, unix.O_PATH|unix.O_DIRECTORY)
 		if errors.Is(err, unix.ENOENT) {
-			// The component may be a dangling symlink: mkdirat does not follow
-			// it, and the open below then resolves the new directory in root.
-			if err := unix.Mkdirat(int(cur.Fd()), part, uint32(mode.Perm())); err != nil && !errors.Is(err, unix.EEXIST) {
+			err = unix.Mkdirat(int(cur.Fd()), part, uint32(mode.Perm()))
+			if errors.Is(err, unix.EEXIST) {
+				// A dangling symlink (mkdirat does not follow it): create
+				// its target instead, resolved inside root as the kernel
+				// will resolve the link in the container.
+				if target, ok := followInRoot(root, cur, done, part); ok {
+					cur.Close()
+					if links >= maxSymlinks {
+						return nil, fmt.Errorf("mkdir %s in rootfs: %w", clean, unix.ELOOP)
+					}
+					return mkdirAllInRootN(root, filepath.Join(target, filepath.Join(parts[i+1:]...)), mode, links+1)
+				}
+			}
+			if err != nil && !errors.Is(err, unix.EEXIST) {
 				cur.Close()
 				return nil, fmt.Errorf("mkdir %s in rootfs: %w", next, err)
 			}
@@ -70,16 +90,50 @@ func mkdirAllInRoot(root *os.File, path string, mode os.FileMode) (*os.File, err
 	return cur, nil
 }
 
+// followInRoot reads the symlink name in dir (at lexical path dirPath in
+// root) and returns the path it names inside root. Nothing is resolved
+// here: the caller resolves the result with openat2(RESOLVE_IN_ROOT), so
+// ".." and absolute targets stay inside root.
+func followInRoot(root, dir *os.File, dirPath, name string) (string, bool) {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(int(dir.Fd()), name, buf)
+	if err != nil {
+		return "", false
+	}
+	target := string(buf[:n])
+	if filepath.IsAbs(target) {
+		return target, true
+	}
+	// Relative to where dir really is in root, which differs from
+	// dirPath when a component before was a symlink.
+	base := dirPath
+	r, err1 := os.Readlink(procFD(root))
+	d, err2 := os.Readlink(procFD(dir))
+	if err1 == nil && err2 == nil {
+		if d == r {
+			base = "/"
+		} else if rel, ok := strings.CutPrefix(d, strings.TrimSuffix(r, "/")+"/"); ok {
+			base = "/" + rel
+		}
+	}
+	return filepath.Join(base, target), true
+}
+
 // createInRoot makes sure path exists inside root as a directory (dir) or
 // a regular file, and returns an O_PATH handle on it.
 func createInRoot(root *os.File, path string, dir bool) (*os.File, error) {
 	if dir {
 		return mkdirAllInRoot(root, path, 0o755)
 	}
+	return createFileInRoot(root, path, 0)
+}
+
+func createFileInRoot(root *os.File, path string, links int) (*os.File, error) {
 	if f, err := openInRoot(root, path, unix.O_PATH); err == nil {
 		return f, nil
 	}
-	parent, err := mkdirAllInRoot(root, filepath.Dir(filepath.Clean("/"+path)), 0o755)
+	parentPath := filepath.Dir(filepath.Clean("/" + path))
+	parent, err := mkdirAllInRoot(root, parentPath, 0o755)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +145,14 @@ func createInRoot(root *os.File, path string, dir bool) (*os.File, error) {
 	} else if !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("create %s in rootfs: %w", path, err)
 	}
-	return openInRoot(root, path, unix.O_PATH)
+	f, err := openInRoot(root, path, unix.O_PATH)
+	if errors.Is(err, unix.ENOENT) && links < maxSymlinks {
+		// A dangling symlink: create the file it names, inside root.
+		if target, ok := followInRoot(root, parent, parentPath, base); ok {
+			return createFileInRoot(root, target, links+1)
+		}
+	}
+	return f, err
 }
 
 // procFD names an fd for the *at-less syscalls (mount) to act on its inode.

@@ -36,6 +36,12 @@ type started struct {
 	listenerFD int
 }
 
+// initGODEBUG stops the Go runtime of init from opening its cgroup's CPU
+// limit files at start-up (container-aware GOMAXPROCS, Go 1.25): init runs
+// on one thread anyway, and it should hold no fd of the host's cgroupfs
+// while the container is created (CVE-2024-21626 class).
+const initGODEBUG = "GODEBUG=containermaxprocs=0,updatemaxprocs=0"
+
 // start execs init from a sealed view of this binary and, when nsexec has
 // to act, serves its requests until init's pid is known. On error the
 // returned value (if any) holds what must be killed.
@@ -90,7 +96,7 @@ func (p *process) start(fifo *os.File) (*started, error) {
 	cmd := &exec.Cmd{
 		Path:       procFD(self),
 		Args:       []string{"berth-runtime", "init"},
-		Env:        []string{"_BERTH_INIT=1", "_BERTH_SYNC=" + strconv.Itoa(syncFD)},
+		Env:        []string{"_BERTH_INIT=1", "_BERTH_SYNC=" + strconv.Itoa(syncFD), initGODEBUG},
 		Stdin:      orStd(p.stdin, os.Stdin),
 		Stdout:     orStd(p.stdout, os.Stdout),
 		Stderr:     orStd(p.stderr, os.Stderr),
@@ -108,6 +114,12 @@ func (p *process) start(fifo *os.File) (*started, error) {
 		cmd.SysProcAttr = attr
 	} else {
 		cmd.Env = append(cmd.Env, p.plan.env(syncFD)...)
+	}
+	// Fds the caller leaked to the runtime (not close-on-exec) must not
+	// reach init: they would stay open in it, inside the container, until
+	// start (CVE-2024-21626 class). Preserved fds go through ExtraFiles.
+	if err := unix.CloseRange(uint(3+p.preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fail(fmt.Errorf("mark inherited fds close-on-exec: %w", err))
 	}
 	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("start container init: %w", err))

@@ -26,11 +26,10 @@ func prepareRootfs(cfg *initConfig) (devBound bool, err error) {
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return false, fmt.Errorf("set propagation of / in container: %w", err)
 	}
-	// 2. pivot_root refuses a new root whose parent mount is shared.
-	if prop&unix.MS_SHARED != 0 {
-		if err := makeParentPrivate(rootfs); err != nil {
-			return false, err
-		}
+	// 2. pivot_root refuses a new root whose parent mount is shared, and
+	// a non-recursive (or shared) propagation leaves it shared.
+	if err := makeParentSlave(rootfs); err != nil {
+		return false, err
 	}
 	// 3. The rootfs must be a mount point of its own.
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -243,28 +242,40 @@ func checkProcDest(root *os.File, dest string) error {
 	return nil
 }
 
-// makeParentPrivate makes the mount holding rootfs private, which
-// pivot_root needs when / was made shared.
-func makeParentPrivate(rootfs string) error {
+// makeParentSlave makes the mount holding rootfs a slave when it is
+// shared, which pivot_root needs: the bind of the rootfs then sends no
+// mount events to the host but still receives them, as rootfsPropagation
+// "slave" asks; init sets the configured propagation of / after pivot_root.
+func makeParentSlave(rootfs string) error {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	best := "/"
+	best, shared := "", false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
+		if len(fields) < 7 {
 			continue
 		}
 		mp := fields[4]
-		if (rootfs == mp || strings.HasPrefix(rootfs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
-			best = mp
+		// ">=": the last of several mounts stacked on one point is on top.
+		if (rootfs == mp || strings.HasPrefix(rootfs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
+			best, shared = mp, false
+			for _, opt := range fields[6:] {
+				if opt == "-" {
+					break
+				}
+				shared = shared || strings.HasPrefix(opt, "shared:")
+			}
 		}
 	}
-	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", best, err)
+	if !shared {
+		return nil
+	}
+	if err := unix.Mount("", best, "", unix.MS_SLAVE, ""); err != nil {
+		return fmt.Errorf("make %s a slave mount: %w", best, err)
 	}
 	return nil
 }

@@ -20,12 +20,20 @@ const (
 	msgHooksDone = "hooks-done" // parent → init
 	msgReady     = "ready"      // init → parent: created, waiting for start
 	msgError     = "error"      // either way: what failed
+	msgLarge     = "large"      // either way: the next packets hold a message of Size bytes
 )
+
+// maxPacket bounds one packet: a SOCK_SEQPACKET message must fit the
+// socket's send buffer (net.core.wmem_default, 208 KiB on most hosts), and
+// a config.json may hold more (large annotations). A longer message goes
+// as a msgLarge header, which carries the fds, then raw chunks.
+const maxPacket = 64 << 10
 
 type syncMsg struct {
 	Type   string      `json:"type"`
 	Pid    int         `json:"pid,omitempty"`
 	Msg    string      `json:"msg,omitempty"`
+	Size   int         `json:"size,omitempty"` // of a msgLarge's message
 	Config *initConfig `json:"config,omitempty"`
 }
 
@@ -62,7 +70,20 @@ func (c syncConn) send(m syncMsg, fds ...int) error {
 	if len(fds) > 0 {
 		oob = unix.UnixRights(fds...)
 	}
-	if err := unix.Sendmsg(int(c.f.Fd()), data, oob, nil, 0); err != nil {
+	fd := int(c.f.Fd())
+	if len(data) > maxPacket {
+		hdr, _ := json.Marshal(syncMsg{Type: msgLarge, Size: len(data)})
+		if err := unix.Sendmsg(fd, hdr, oob, nil, 0); err != nil {
+			return fmt.Errorf("write %s message header: %w", m.Type, err)
+		}
+		for rest := data; len(rest) > 0; rest = rest[min(len(rest), maxPacket):] {
+			if err := unix.Sendmsg(fd, rest[:min(len(rest), maxPacket)], nil, nil, 0); err != nil {
+				return fmt.Errorf("write %s message: %w", m.Type, err)
+			}
+		}
+		return nil
+	}
+	if err := unix.Sendmsg(fd, data, oob, nil, 0); err != nil {
 		return fmt.Errorf("write %s message: %w", m.Type, err)
 	}
 	return nil
@@ -121,10 +142,43 @@ func (c syncConn) recvFDs() (syncMsg, []int, error) {
 	if err := json.Unmarshal(buf, &m); err != nil {
 		return syncMsg{}, fds, fmt.Errorf("decode sync message: %w", err)
 	}
+	if m.Type == msgLarge {
+		buf, err := readLarge(fd, m.Size)
+		if err != nil {
+			return syncMsg{}, fds, err
+		}
+		m = syncMsg{}
+		if err := json.Unmarshal(buf, &m); err != nil {
+			return syncMsg{}, fds, fmt.Errorf("decode sync message: %w", err)
+		}
+	}
 	if m.Type == msgError {
 		return m, fds, errors.New(m.Msg)
 	}
 	return m, fds, nil
+}
+
+// readLarge reads the chunks of a message of size bytes sent after a
+// msgLarge header; each read returns one packet.
+func readLarge(fd, size int) ([]byte, error) {
+	if size <= 0 || size > 64<<20 {
+		return nil, fmt.Errorf("sync message of %d bytes", size)
+	}
+	buf := make([]byte, size)
+	for got := 0; got < size; {
+		n, err := unix.Read(fd, buf[got:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read sync message: %w", err)
+		}
+		if n == 0 {
+			return nil, io.EOF
+		}
+		got += n
+	}
+	return buf, nil
 }
 
 func socketpair() (parent, child *os.File, err error) {
