@@ -30,7 +30,7 @@ func get(t *testing.T, u string, auth func(*http.Request)) (int, http.Header, []
 func TestStart(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		auth     Auth
+		auth      Auth
 		anonymous int
 	}{
 		{AuthNone, http.StatusOK},
