@@ -70,6 +70,9 @@ func (s *Store) lockKey(ctx context.Context, dir string, wait bool) (*lockFile, 
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		if err != nil {
+			os.Remove(dir) // only if empty: the lock file could not be made
+		}
 		return l, err
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
@@ -28,7 +29,7 @@ func (s *Store) ReaderAt(ctx context.Context, dgst digest.Digest) (*Reader, erro
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, notFound(dgst, err)
 	}
