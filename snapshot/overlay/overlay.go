@@ -1,0 +1,127 @@
+package overlay
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/berth-dev/berth/internal/mount"
+	"github.com/berth-dev/berth/snapshot"
+	"github.com/berth-dev/berth/snapshot/storage"
+	"github.com/containerd/errdefs"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket is the top-level bbolt bucket of the overlay snapshotter's records.
+const Bucket = "snapshots/overlay"
+
+// Snapshotter keeps snapshots as overlayfs layers under root/snapshots.
+type Snapshotter struct {
+	st       *storage.Store
+	indexOff bool
+}
+
+var (
+	_ snapshot.Snapshotter = (*Snapshotter)(nil)
+	_ snapshot.Cleaner     = (*Snapshotter)(nil)
+)
+
+// New opens the overlay snapshotter at root, keeping its records in db
+// (which the caller owns and closes after Close). root must be used by this
+// snapshotter alone.
+func New(root string, db *bolt.DB) (*Snapshotter, error) {
+	// mount(2)'s option data cannot carry a comma inside a path.
+	if strings.ContainsRune(root, ',') {
+		return nil, fmt.Errorf("overlay snapshotter root %s: a comma cannot be passed to overlayfs: %w", root, errdefs.ErrInvalidArgument)
+	}
+	st, err := storage.Open(root, db, Bucket)
+	if err != nil {
+		return nil, err
+	}
+	idx, _ := os.ReadFile("/sys/module/overlay/parameters/index")
+	return &Snapshotter{st: st, indexOff: strings.TrimSpace(string(idx)) == "Y"}, nil
+}
+
+// Features: overlay whiteouts, and rebase on Commit.
+func (s *Snapshotter) Features() snapshot.Features {
+	return snapshot.Features{OverlayWhiteouts: true, Rebase: true}
+}
+
+func (s *Snapshotter) Stat(ctx context.Context, key string) (snapshot.Info, error) {
+	return s.st.Stat(ctx, key)
+}
+
+func (s *Snapshotter) Prepare(ctx context.Context, key, parent string, opts ...snapshot.Opt) ([]mount.Mount, error) {
+	r, parents, err := s.st.Create(ctx, snapshot.KindActive, key, parent, snapshot.NewOptions(opts...), nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.mounts(r, parents), nil
+}
+
+func (s *Snapshotter) View(ctx context.Context, key, parent string, opts ...snapshot.Opt) ([]mount.Mount, error) {
+	r, parents, err := s.st.Create(ctx, snapshot.KindView, key, parent, snapshot.NewOptions(opts...), nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.mounts(r, parents), nil
+}
+
+func (s *Snapshotter) Mounts(ctx context.Context, key string) ([]mount.Mount, error) {
+	r, parents, err := s.st.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("mounts of snapshot %s: %w", key, err)
+	}
+	if r.Kind == snapshot.KindCommitted {
+		return nil, fmt.Errorf("mounts of snapshot %s: committed snapshots are mounted through a view: %w", key, errdefs.ErrFailedPrecondition)
+	}
+	return s.mounts(r, parents), nil
+}
+
+func (s *Snapshotter) Commit(ctx context.Context, name, key string, opts ...snapshot.Opt) error {
+	return s.st.Commit(ctx, name, key, snapshot.NewOptions(opts...), true)
+}
+
+func (s *Snapshotter) Remove(ctx context.Context, key string) error { return s.st.Remove(ctx, key) }
+
+func (s *Snapshotter) Walk(ctx context.Context, fn func(snapshot.Info) error) error {
+	return s.st.Walk(ctx, fn)
+}
+
+func (s *Snapshotter) Usage(ctx context.Context, key string) (snapshot.Usage, error) {
+	return s.st.Usage(ctx, key)
+}
+
+func (s *Snapshotter) Orphans(ctx context.Context) ([]string, error) { return s.st.Orphans(ctx) }
+
+func (s *Snapshotter) Cleanup(ctx context.Context) ([]string, error) { return s.st.Cleanup(ctx) }
+
+// Close releases nothing: the database belongs to the caller.
+func (s *Snapshotter) Close() error { return nil }
+
+func (s *Snapshotter) mounts(r storage.Record, parents []uint64) []mount.Mount {
+	rw := "rw"
+	if r.Kind == snapshot.KindView {
+		rw = "ro"
+	}
+	switch {
+	case len(parents) == 0:
+		return []mount.Mount{{Type: "bind", Source: s.st.FS(r.ID), Options: []string{"rbind", rw}}}
+	case r.Kind == snapshot.KindView && len(parents) == 1:
+		return []mount.Mount{{Type: "bind", Source: s.st.FS(parents[0]), Options: []string{"rbind", "ro"}}}
+	}
+	lowers := make([]string, len(parents))
+	for i, id := range parents {
+		lowers[i] = strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(s.st.FS(id))
+	}
+	var opts []string
+	if s.indexOff {
+		opts = append(opts, "index=off")
+	}
+	if r.Kind == snapshot.KindActive {
+		opts = append(opts, "upperdir="+s.st.FS(r.ID), "workdir="+s.st.Work(r.ID))
+	}
+	opts = append(opts, "lowerdir="+strings.Join(lowers, ":"))
+	return []mount.Mount{{Type: "overlay", Source: "overlay", Options: opts}}
+}
