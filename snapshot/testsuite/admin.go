@@ -184,4 +184,3 @@ func testErrors(t *testing.T, h *harness) {
 		t.Errorf("after failed calls: got %d snapshots, want 3", len(got))
 	}
 }
-
