@@ -24,7 +24,8 @@
 //	  errdefs.ErrAlreadyExists  the blob is already in the store: nothing to do
 //	w.Offset(), w.Partial()    bytes kept by an earlier writer of this key
 //	w.Write(...)               appends; past the expected size fails at once
-//	w.Commit(ctx)              verify size and digest, fsync, rename, fsync dir
+//	w.Commit(ctx)              verify size and digest, fsync, rename, fsync dir;
+//	                           returns the Descriptor stored
 //	w.Close()                  stop, keeping the partial data for resume
 //	w.Abort()                  stop and remove the partial data
 //
@@ -63,6 +64,9 @@
 //
 // A full disk (ENOSPC, EDQUOT) during a write or commit returns an error
 // naming the blob that wraps both errdefs.ErrResourceExhausted and the errno.
+// After a failed Write the writer refuses further writes and Commit (so a
+// truncated load cannot be stored under its own digest); Close keeps what
+// reached the disk, consistent with its hash, for a later writer to resume.
 //
 // # Errors
 //
