@@ -21,7 +21,9 @@ import (
 // set so far, as a Dockerfile does.
 func ApplyChanges(conf *ocispec.ImageConfig, changes []string) error {
 	for _, line := range changes {
-		if err := applyChange(conf, line); err != nil {
+		if err := applyChange(conf, line); errdefs.IsNotImplemented(err) {
+			return fmt.Errorf("change %q: %w", line, err)
+		} else if err != nil {
 			return fmt.Errorf("change %q: %v: %w", line, err, errdefs.ErrInvalidArgument)
 		}
 	}

@@ -205,7 +205,8 @@ func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Re
 	if err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	rr := &readErr{r: r}
+	br := bufio.NewReaderSize(rr, 64<<10)
 	head, _ := br.Peek(512)
 	e.comp = sniff(head)
 	var src io.Reader = br
@@ -242,6 +243,9 @@ func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Re
 			return fmt.Errorf("decompress archive entry %s: %v: %w", e.name, derr, errdefs.ErrInvalidArgument)
 		}
 	}
+	if rr.err != nil {
+		return fmt.Errorf("read archive entry %s: %v: %w", e.name, rr.err, errdefs.ErrInvalidArgument)
+	}
 	if err != nil {
 		return fmt.Errorf("store archive entry %s: %w", e.name, err)
 	}
@@ -263,6 +267,21 @@ func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Re
 		a.blobs[want] = e
 	}
 	return nil
+}
+
+// readErr remembers the error reading the archive gave, to tell a broken
+// archive from a failing store.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // looksLikeJSON tells whether content starting with head may be a JSON
