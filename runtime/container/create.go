@@ -119,10 +119,22 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		os.RemoveAll(dir)
 	}()
 
+	// The cgroups exist before init starts, so that init joins them as
+	// it starts (see process.joinCgroups); limits are set while it boots.
+	cg, err := newCgroup(opts, s)
+	if err != nil {
+		return nil, err
+	}
+	c.CgroupPaths = cg.Paths()
+	if err := cg.Apply(0); err != nil {
+		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
+	}
+	c.CgroupPaths = cg.Paths()
 	p := &process{
 		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
+		cgroupPaths: c.CgroupPaths,
 	}
 	cfg := &initConfig{
 		ID: opts.ID, Bundle: bundle, Spec: s, Process: s.Process,
@@ -162,22 +174,13 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	}
 	defer fifo.Close()
 
-	cg, err := newCgroup(opts, s)
-	if err != nil {
-		return nil, err
-	}
-	c.CgroupPaths = cg.Paths()
-	if err := cg.Apply(c.InitPid); err != nil {
-		return nil, fmt.Errorf("add init %d to cgroup: %w", c.InitPid, err)
-	}
-	c.CgroupPaths = cg.Paths()
 	if err := cg.Set(withDefaultDevices(s)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits: %w", err)
 	}
 	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
-	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}, int(fifo.Fd())); err != nil {
-		return nil, fmt.Errorf("send config to init: %w", err)
+	if err := started.sync.sendConfig(cfg, int(fifo.Fd())); err != nil {
+		return nil, err
 	}
 	if err := c.waitReady(ctx, started.sync); err != nil {
 		return nil, err

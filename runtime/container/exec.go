@@ -54,6 +54,7 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		id: c.ID, spec: c.Spec, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
+		cgroupPaths: c.CgroupPaths,
 	}
 	started, err := p.start(nil)
 	var child *exec.Cmd
@@ -74,17 +75,12 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
 	}
 	defer started.sync.f.Close()
-	if m, err := c.cgroup(); err == nil {
-		if err := m.Apply(started.pid); err != nil {
-			return 0, fmt.Errorf("exec in container %s: add process to cgroup: %w", c.ID, err)
-		}
-	}
 	cfg := &initConfig{
 		Exec: true, ID: c.ID, Bundle: c.Bundle, Spec: c.Spec, Process: opts.Process,
 		PreserveFDs: opts.PreserveFDs, Userns: plan.userns, InitPid: c.InitPid,
 		ConsoleFD: started.consoleFD, FifoFD: -1, ListenerFD: started.listenerFD,
 	}
-	if err := started.sync.send(syncMsg{Type: msgConfig, Config: cfg}); err != nil {
+	if err := started.sync.sendConfig(cfg); err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
 	}
 	// EOF means execve succeeded (the socket is close-on-exec).

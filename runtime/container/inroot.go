@@ -25,9 +25,13 @@ func openInRoot(root *os.File, path string, flags int) (*os.File, error) {
 	if rel == "" {
 		rel = "."
 	}
-	fd, err := unix.Openat2(int(root.Fd()), rel, &unix.OpenHow{
-		Flags: uint64(flags | unix.O_CLOEXEC), Resolve: inRootResolve,
-	})
+	how := &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: inRootResolve}
+	fd, err := unix.Openat2(int(root.Fd()), rel, how)
+	// A scoped look-up fails with EAGAIN when any mount or rename ran on
+	// the host while it walked ".." (openat2(2)): retry a few times.
+	for i := 0; err == unix.EAGAIN && i < 16; i++ {
+		fd, err = unix.Openat2(int(root.Fd()), rel, how)
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open in rootfs", Path: path, Err: err}
 	}

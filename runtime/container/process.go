@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -25,6 +28,9 @@ type process struct {
 	stdin         *os.File
 	stdout        *os.File
 	stderr        *os.File
+	// cgroupPaths are the container's cgroups (Manager.Paths), which init
+	// joins as it starts: nil joins none.
+	cgroupPaths map[string]string
 }
 
 type started struct {
@@ -103,15 +109,22 @@ func (p *process) start(fifo *os.File) (*started, error) {
 		ExtraFiles: extra,
 	}
 	native := p.plan.nativeClone()
+	attr := &syscall.SysProcAttr{}
+	cmd.SysProcAttr = attr
+	cgFiles, err := p.joinCgroups(cmd, attr, add)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeAll(cgFiles)
+	cmd.ExtraFiles = extra
 	if native {
-		attr := &syscall.SysProcAttr{Cloneflags: p.plan.newFlags &^ unix.CLONE_NEWCGROUP}
+		attr.Cloneflags = p.plan.newFlags &^ unix.CLONE_NEWCGROUP
 		if p.plan.newUser {
 			attr.UidMappings = sysProcIDMaps(p.spec.Linux.UIDMappings)
 			attr.GidMappings = sysProcIDMaps(p.spec.Linux.GIDMappings)
 			attr.GidMappingsEnableSetgroups = true
 			attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 		}
-		cmd.SysProcAttr = attr
 	} else {
 		cmd.Env = append(cmd.Env, p.plan.env(syncFD)...)
 	}
@@ -133,6 +146,58 @@ func (p *process) start(fifo *os.File) (*started, error) {
 		return fail(err)
 	}
 	return st, nil
+}
+
+// joinCgroups arranges for init to start in the container's cgroups
+// without the parent writing its pid to any cgroup.procs: such a write
+// takes cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+// period (5-20 ms on a quiet host). nsexec moves the process into each v1
+// cgroup itself while it is single-threaded, through the tasks files opened
+// here (_BERTH_CGROUP_V1), which needs no such lock; the clone puts it into
+// the unified hierarchy's cgroup (CLONE_INTO_CGROUP, Linux 5.7), which
+// takes the lock only for reading. It returns the files to close once init
+// has started.
+func (p *process) joinCgroups(cmd *exec.Cmd, attr *syscall.SysProcAttr, add func(*os.File) int) ([]*os.File, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	for key, dir := range p.cgroupPaths {
+		if key != "" && !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	sort.Strings(dirs)
+	var opened []*os.File
+	var fds []string
+	for _, dir := range dirs {
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll(opened)
+			return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+		}
+		opened = append(opened, f)
+		fds = append(fds, strconv.Itoa(add(f)))
+	}
+	if len(fds) > 0 {
+		cmd.Env = append(cmd.Env, "_BERTH_CGROUP_V1="+strings.Join(fds, ","))
+	}
+	if dir, ok := p.cgroupPaths[""]; ok {
+		f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll(opened)
+			return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+		}
+		opened = append(opened, f)
+		attr.UseCgroupFD = true
+		attr.CgroupFD = int(f.Fd())
+	}
+	return opened, nil
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		f.Close()
+	}
 }
 
 // serveNsexec answers nsexec: it writes the id maps of a new user

@@ -188,3 +188,17 @@ func socketpair() (parent, child *os.File, err error) {
 	}
 	return os.NewFile(uintptr(fds[0]), "sync-parent"), os.NewFile(uintptr(fds[1]), "sync-child"), nil
 }
+
+// sendConfig sends init its configuration. When init is already gone (it
+// failed in nsexec, before reading anything), the error it left on the
+// socket is more telling than the broken pipe.
+func (c syncConn) sendConfig(cfg *initConfig, fds ...int) error {
+	err := c.send(syncMsg{Type: msgConfig, Config: cfg}, fds...)
+	if err == nil {
+		return nil
+	}
+	if m, rerr := c.recv(); rerr != nil && m.Type == msgError {
+		return rerr
+	}
+	return fmt.Errorf("send config to init: %w", err)
+}

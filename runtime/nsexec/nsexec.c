@@ -15,6 +15,11 @@
 //                  ptrace it or open its /proc/PID/fd (CVE-2016-9962); execve
 //                  of the user's program makes it dumpable again
 //
+// Independently of _BERTH_NSEXEC, _BERTH_CGROUP_V1 (with _BERTH_SYNC) lists
+// fds, comma-separated, of cgroup v1 tasks files that the process moves
+// itself into first thing, while it is still single-threaded; see
+// join_cgroups.
+//
 // Messages (JSON, one per packet) to the parent:
 //   {"type":"userns"}        a user namespace was created; parent writes the
 //                            id maps and answers with any packet
@@ -143,12 +148,45 @@ static void write_timens(const char *offsets)
 	close(fd);
 }
 
+// join_cgroups moves this process into cgroup v1 hierarchies by writing "0"
+// (the caller) to each of fds, the tasks files the parent opened. The
+// parent could write the pid to cgroup.procs, but that takes
+// cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period
+// (5-20 ms) whenever no other migration ran just before. Moving a single
+// thread, the caller itself, skips that lock; here, before the Go runtime
+// starts, the one thread is the whole process, and every thread and child
+// made later inherits the cgroups. The kernel checks the credentials of
+// whoever opened the file, so this works in a new user namespace too. (The
+// unified hierarchy has no such file: the parent clones the process into
+// its cgroup with CLONE_INTO_CGROUP.)
+static void join_cgroups(const char *fds)
+{
+	const char *p = fds;
+	while (*p) {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		if (end == p || fd < 3 || (*end && *end != ','))
+			bail("nsexec: bad cgroup fd list %s", fds);
+		if (write((int)fd, "0", 1) != 1)
+			bail("join cgroup (fd %ld)", fd);
+		close((int)fd);
+		p = *end ? end + 1 : end;
+	}
+}
+
 __attribute__((constructor)) static void berth_nsexec(void)
 {
+	const char *s = getenv("_BERTH_SYNC");
+	const char *cg = getenv("_BERTH_CGROUP_V1");
+	if (cg && *cg) {
+		if (!s)
+			_exit(1);
+		sync_fd = atoi(s);
+		join_cgroups(cg);
+	}
 	const char *on = getenv("_BERTH_NSEXEC");
 	if (!on || strcmp(on, "1") != 0)
 		return;
-	const char *s = getenv("_BERTH_SYNC");
 	if (!s)
 		_exit(1);
 	sync_fd = atoi(s);
