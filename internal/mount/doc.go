@@ -9,9 +9,11 @@
 // Overlay mounts get special care because deep images do not fit in the
 // classic mount(2) data page (4096 bytes): with 100+ layers under a long
 // data-root the lowerdir list alone is tens of kilobytes. On kernels with the
-// new mount API and overlayfs's "lowerdir+" parameter (Linux 6.8 and later)
-// every layer is passed to fsconfig(2) on its own, so the length of the list
-// does not matter. Older kernels get the classic mount(2), and when the data
+// new mount API and overlayfs's "lowerdir+" parameter (Linux 6.8 and later,
+// told by uname) every layer is passed to fsconfig(2) on its own, so the
+// length of the list does not matter; a path past fsconfig's 255-byte string
+// limit goes as /proc/self/fd/N of an O_PATH descriptor. Older kernels get
+// the classic mount(2), and when the data
 // is too long the layer paths are made relative to their longest common
 // directory, from a thread whose working directory is private to it
 // (unshare(CLONE_FS)), so the process's working directory never changes.

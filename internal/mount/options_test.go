@@ -124,3 +124,18 @@ func FuzzMountPoint(f *testing.F) {
 		}
 	})
 }
+
+func TestHasLowerdirAdd(t *testing.T) {
+	tests := []struct {
+		release string
+		want    bool
+	}{
+		{"6.18.44-fc-v657", true}, {"6.8.0-31-generic", true}, {"7.0", true},
+		{"6.7.12", false}, {"5.15.0-91-generic", false}, {"", false}, {"garbage", false},
+	}
+	for _, tt := range tests {
+		if got := hasLowerdirAdd(tt.release); got != tt.want {
+			t.Errorf("hasLowerdirAdd(%q): got %v, want %v", tt.release, got, tt.want)
+		}
+	}
+}

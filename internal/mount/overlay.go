@@ -17,11 +17,27 @@ var errNoLowerdirAdd = errors.New("kernel has no fsconfig lowerdir+ for overlay"
 const fsconfigMaxString = 256
 
 func mountOverlay(source, target string, o options) error {
+	var uts unix.Utsname
+	if unix.Uname(&uts) != nil || !hasLowerdirAdd(unix.ByteSliceToString(uts.Release[:])) {
+		return overlayClassic(source, target, o)
+	}
 	err := overlayFsconfig(source, target, o)
 	if errors.Is(err, errNoLowerdirAdd) {
 		return overlayClassic(source, target, o)
 	}
 	return err
+}
+
+// hasLowerdirAdd tells from a kernel release ("6.8.0-31-generic") whether
+// overlayfs takes "lowerdir+" (Linux 6.8). Older kernels must not get it:
+// before 6.5 overlayfs used the legacy option parser, which accepts any key
+// and fails only at create time with nothing in the context's log.
+func hasLowerdirAdd(release string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(release, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 6 || major == 6 && minor >= 8
 }
 
 // overlayFsconfig mounts an overlay with the new mount API, one fsconfig(2)
