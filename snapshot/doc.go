@@ -44,4 +44,9 @@
 // a crash leaves behind is a directory no record names: Cleaner.Orphans
 // lists such directories and Cleaner.Cleanup removes them (berthd at start,
 // `berth system fsck --repair`).
+//
+// The snapshotter does not sync the files a caller writes into an active
+// snapshot: a crash of the daemon loses nothing (the page cache survives
+// it), and a caller that needs a layer to survive power loss syncs its
+// filesystem (syncfs) before Commit.
 package snapshot

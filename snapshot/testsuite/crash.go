@@ -162,6 +162,11 @@ func testDeepChain(t *testing.T, h0 *harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, m := range mounts {
+		if m.Type == "overlay" && len(strings.Join(m.Options, ",")) < 4096 {
+			t.Errorf("overlay options are %d bytes; the test must exceed mount(2)'s page", len(strings.Join(m.Options, ",")))
+		}
+	}
 	d := h.mount(mounts)
 	expect(t, d, want)
 	write(t, filepath.Join(d, "top"), "ctr")
