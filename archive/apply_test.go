@@ -69,8 +69,8 @@ func TestApplyEntryTypes(t *testing.T) {
 		check map[string]want
 	}{
 		{
-			name: "regular file",
-			ents: []ent{file("f", "hello", 0o640)},
+			name:  "regular file",
+			ents:  []ent{file("f", "hello", 0o640)},
 			check: map[string]want{"f": {typ: "file", mode: 0o640, data: digest([]byte("hello")), mtime: epoch.Unix()}},
 		},
 		{
@@ -137,15 +137,15 @@ func TestApplyEntryTypes(t *testing.T) {
 			},
 		},
 		{
-			name: "setuid survives chown",
-			root: true,
-			ents: []ent{file("su", "x", 0o4755).owner(1000, 1000)},
+			name:  "setuid survives chown",
+			root:  true,
+			ents:  []ent{file("su", "x", 0o4755).owner(1000, 1000)},
 			check: map[string]want{"su": {typ: "file", mode: 0o755 | fs.ModeSetuid, uid: 1000, gid: 1000}},
 		},
 		{
-			name: "devices",
-			root: true,
-			ents: []ent{node(tar.TypeChar, "null", 1, 3), node(tar.TypeBlock, "loop", 7, 1000)},
+			name:  "devices",
+			root:  true,
+			ents:  []ent{node(tar.TypeChar, "null", 1, 3), node(tar.TypeBlock, "loop", 7, 1000)},
 			check: map[string]want{"null": {typ: "char", data: "1:3", mode: 0o640}, "loop": {typ: "block", data: "7:1000"}},
 		},
 		{

@@ -60,6 +60,8 @@ func (e ent) xattr(name, value string) ent {
 
 func (e ent) mtime(t time.Time) ent { e.hdr.ModTime = t; return e }
 
+func (e ent) mode(m int64) ent { e.hdr.Mode = m; return e }
+
 // layer builds an uncompressed tar stream. Headers are written in PAX form
 // so sub-second times and attributes survive.
 func layer(t testing.TB, ents ...ent) []byte {
