@@ -60,9 +60,9 @@ func (s *Service) readBlob(ctx context.Context, desc ocispec.Descriptor) ([]byte
 // openLayer returns a layer blob's compressed bytes: from the content
 // store when it has them, else from fetch, written to the store as they
 // are read (after whatever an interrupted earlier download left).
-// finish(true) commits the blob, verifying its digest; finish(false)
-// keeps a partial download for the next try.
-func (s *Service) openLayer(ctx context.Context, desc ocispec.Descriptor, fetch fetchFunc, progress func(Progress)) (io.Reader, func(ok bool) error, error) {
+// finish(nil) commits the blob, verifying its digest; finish(err) keeps
+// a partial download for the next try, unless err says the disk is full.
+func (s *Service) openLayer(ctx context.Context, desc ocispec.Descriptor, fetch fetchFunc, progress func(Progress)) (io.Reader, func(error) error, error) {
 	id := shortID(desc.Digest)
 	w, err := s.content.Writer(ctx, "layer-"+desc.Digest.Encoded(), content.Descriptor{Digest: desc.Digest, Size: desc.Size})
 	if errdefs.IsAlreadyExists(err) {
@@ -75,7 +75,7 @@ func (s *Service) openLayer(ctx context.Context, desc ocispec.Descriptor, fetch 
 			return nil, nil, fmt.Errorf("open blob %s: %w", desc.Digest, err)
 		}
 		report(progress, Progress{ID: id, Status: "Extracting", Total: desc.Size})
-		return f, func(bool) error { return f.Close() }, nil
+		return f, func(error) error { return f.Close() }, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store blob %s: %w", desc.Digest, err)
@@ -92,14 +92,17 @@ func (s *Service) openLayer(ctx context.Context, desc ocispec.Descriptor, fetch 
 	}
 	parts = append(parts, io.TeeReader(net, w))
 	r := &progressReader{r: io.MultiReader(parts...), fn: progress, p: Progress{ID: id, Status: "Downloading", Total: desc.Size}}
-	finish := func(ok bool) error {
+	finish := func(err error) error {
 		net.Close()
-		if !ok {
+		if errdefs.IsResourceExhausted(err) {
+			return w.Abort()
+		}
+		if err != nil {
 			return w.Close()
 		}
 		r.p.Status, r.p.Current = "Download complete", desc.Size
 		report(progress, r.p)
-		_, err := w.Commit(ctx)
+		_, err = w.Commit(ctx)
 		return ignoreExists(err)
 	}
 	return r, finish, nil
@@ -117,7 +120,7 @@ func (s *Service) ensureBlob(ctx context.Context, desc ocispec.Descriptor, fetch
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	_, err = io.CopyBuffer(io.Discard, r, *buf)
-	if ferr := finish(err == nil); err == nil {
+	if ferr := finish(err); err == nil {
 		err = ferr
 	}
 	return err

@@ -108,3 +108,14 @@ func leases(tx *bolt.Tx, now time.Time) ([]Lease, error) {
 	}
 	return live, nil
 }
+
+// dropLeases removes every lease.
+func (s *Store) dropLeases(ctx context.Context) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketLeases); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketLeases)
+		return err
+	})
+}

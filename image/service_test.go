@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
@@ -38,35 +40,60 @@ type env struct {
 	cs   *content.Store
 	snap snapshot.Snapshotter
 	svc  *image.Service
+
+	closeOnce sync.Once
 }
 
 func newEnv(t *testing.T, root string, reg registry.Options) *env {
 	t.Helper()
 	testutil.RequireRoot(t)
-	db, err := bolt.Open(filepath.Join(root, "berth.db"), 0o600, nil)
+	e, err := openEnv(root, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := content.Open(filepath.Join(root, "content"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := overlay.New(root, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := image.NewService(db, cs, snap, registry.New(reg))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{root: root, db: db, cs: cs, snap: snap, svc: svc}
 	t.Cleanup(e.close)
 	return e
 }
 
+// newEnvNoCleanup is newEnv for a child process that is never a test.
+func newEnvNoCleanup(_ *testing.T, root string, reg registry.Options) *env {
+	e, err := openEnv(root, reg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return nil
+	}
+	return e
+}
+
+func openEnv(root string, reg registry.Options) (*env, error) {
+	db, err := bolt.Open(filepath.Join(root, "berth.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	cs, err := content.Open(filepath.Join(root, "content"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	snap, err := overlay.New(root, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	svc, err := image.NewService(db, cs, snap, registry.New(reg))
+	if err != nil {
+		snap.Close()
+		db.Close()
+		return nil, err
+	}
+	return &env{root: root, db: db, cs: cs, snap: snap, svc: svc}, nil
+}
+
 func (e *env) close() {
-	e.snap.Close()
-	e.db.Close()
+	e.closeOnce.Do(func() {
+		e.snap.Close()
+		e.db.Close()
+	})
 }
 
 // layered is a three-layer image that exercises whiteouts: layer 2

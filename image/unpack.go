@@ -202,7 +202,7 @@ func (s *Service) unpackLayer(ctx context.Context, img Image, i int, key, parent
 		return 0, err
 	}
 	defer func() {
-		if ferr := finish(err == nil); err == nil {
+		if ferr := finish(err); err == nil {
 			err = ferr
 		}
 	}()
