@@ -99,6 +99,11 @@ func (e *env) close() {
 // layered is a three-layer image that exercises whiteouts: layer 2
 // deletes a file and makes a directory opaque, layer 3 is zstd.
 func layered(t *testing.T) *testimage.Image {
+	return layeredWith(t, testimage.Zstd)
+}
+
+// layeredWith is layered with layer 3 compressed with c.
+func layeredWith(t *testing.T, c testimage.Compression) *testimage.Image {
 	files := append(testimage.BusyboxFiles(t),
 		testimage.File{Name: "etc/", Type: tar.TypeDir},
 		testimage.File{Name: "etc/gone", Data: []byte("deleted by layer 2\n")},
@@ -116,7 +121,7 @@ func layered(t *testing.T) *testimage.Image {
 				{Name: "opq/.wh..wh..opq"},
 				{Name: "opq/new", Data: []byte("new\n")},
 			}},
-			{Compression: testimage.Zstd, Files: []testimage.File{{Name: "etc/third", Data: []byte("3\n")}}},
+			{Compression: c, Files: []testimage.File{{Name: "etc/third", Data: []byte("3\n")}}},
 		},
 	})
 }
