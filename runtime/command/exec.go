@@ -75,6 +75,10 @@ func runExec(a *app, args []string) error {
 			return err
 		}
 	}
+	var sigs *relay
+	if !ef.detach {
+		sigs = newRelay()
+	}
 	opts := container.ExecOpts{Process: p, PidFile: ef.pidFile, ConsoleSocket: ef.consoleSocket, PreserveFDs: ef.preserveFDs}
 	if t != nil {
 		opts.ConsoleConn = t.theirs
@@ -92,9 +96,9 @@ func runExec(a *app, args []string) error {
 		}
 		defer t.close()
 	}
-	stop := forward(pid, t)
+	sigs.to(pid, t)
 	code, err := container.Wait(pid)
-	stop()
+	sigs.stop()
 	if err != nil {
 		return fmt.Errorf("wait for exec process %d: %w", pid, err)
 	}

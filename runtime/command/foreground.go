@@ -79,34 +79,70 @@ func (t *tty) close() {
 	}
 }
 
-// forward relays the signals the runtime gets to pid until stop is
-// called; SIGWINCH resizes the pty instead.
-func forward(pid int, t *tty) (stop func()) {
-	ch := make(chan os.Signal, 32)
-	signal.Notify(ch)
-	var wg sync.WaitGroup
-	wg.Add(1)
+// relay forwards the signals the runtime gets to the container's process;
+// SIGWINCH resizes the pty instead. Subscribing to every signal costs one
+// round trip with the Go runtime's signal-mask thread per signal, a few
+// milliseconds in all, and so does unsubscribing: the subscription starts
+// in the background before the container is created (as runc's does), and
+// is never undone, since the runtime exits soon after stop. Signals that
+// come before the process is known wait in the channel and are forwarded
+// once it is; those that come after stop are dropped.
+type relay struct {
+	ch         chan os.Signal
+	subscribed chan struct{}
+	done       chan struct{}
+	wg         sync.WaitGroup
+}
+
+func newRelay() *relay {
+	r := &relay{ch: make(chan os.Signal, 32), subscribed: make(chan struct{}), done: make(chan struct{})}
 	go func() {
-		defer wg.Done()
-		for s := range ch {
-			sig := s.(unix.Signal)
-			switch sig {
-			case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
-				continue
-			case unix.SIGWINCH:
-				if t != nil {
-					t.resize()
+		signal.Notify(r.ch)
+		close(r.subscribed)
+	}()
+	return r
+}
+
+// wait returns once the runtime catches every signal.
+func (r *relay) wait() { <-r.subscribed }
+
+// to forwards signals to pid until stop, from the time the subscription is
+// in place: run waits for it before it starts the container; exec does not,
+// its process runs already.
+func (r *relay) to(pid int, t *tty) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		select {
+		case <-r.done:
+			return
+		case <-r.subscribed:
+		}
+		for {
+			select {
+			case <-r.done:
+				return
+			case s := <-r.ch:
+				sig := s.(unix.Signal)
+				switch sig {
+				case unix.SIGCHLD, unix.SIGURG, unix.SIGPIPE:
+					continue
+				case unix.SIGWINCH:
+					if t != nil {
+						t.resize()
+					}
+					continue
 				}
-				continue
+				unix.Kill(pid, sig)
 			}
-			unix.Kill(pid, sig)
 		}
 	}()
-	return func() {
-		signal.Stop(ch)
-		close(ch)
-		wg.Wait()
-	}
+}
+
+// stop ends forwarding and waits until no signal is being forwarded.
+func (r *relay) stop() {
+	close(r.done)
+	r.wg.Wait()
 }
 
 // becomeSubreaper makes the runtime adopt init when nsexec's intermediate

@@ -48,6 +48,10 @@ func runRun(a *app, args []string) error {
 			return err
 		}
 	}
+	var sigs *relay
+	if !*detach {
+		sigs = newRelay()
+	}
 	ctx := context.Background()
 	c, err := container.Create(ctx, opts, a.log.warnf)
 	if err != nil {
@@ -67,14 +71,15 @@ func runRun(a *app, args []string) error {
 		}
 		return nil
 	}
-	stop := forward(c.InitPid, t)
+	sigs.wait()
+	sigs.to(c.InitPid, t)
 	if err := c.Start(ctx); err != nil {
-		stop()
+		sigs.stop()
 		c.Delete(ctx, true, a.log.warnf)
 		return err
 	}
 	code, err := container.Wait(c.InitPid)
-	stop()
+	sigs.stop()
 	if err != nil {
 		return fmt.Errorf("wait for container %s: %w", id, err)
 	}
