@@ -49,3 +49,36 @@ func TestRuntimeDoesNotImportUpward(t *testing.T) {
 		}
 	}
 }
+
+// TestLayers keeps imports flowing down shared/DESIGN.md's package map:
+// the store packages never reach up to image, the image side never to
+// the daemon, and nothing below cmd imports the runtime's command line.
+func TestLayers(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go tool not on PATH")
+	}
+	const mod = "github.com/berth-dev/berth/"
+	rules := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"content", []string{"image", "snapshot", "archive", "runtime", "daemon", "api", "cli"}},
+		{"snapshot/...", []string{"image", "content", "archive", "runtime", "daemon", "api", "cli"}},
+		{"archive", []string{"image", "content", "snapshot", "runtime", "daemon", "api", "cli"}},
+		{"image/...", []string{"runtime", "daemon", "api", "cli", "build", "network"}},
+		{"internal/mount", []string{"image", "content", "snapshot", "archive", "runtime", "daemon", "api", "cli"}},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-deps", "-test=false", "./../../"+r.pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", r.pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range r.forbidden {
+				if dep == mod+f || strings.HasPrefix(dep, mod+f+"/") {
+					t.Errorf("%s imports %s, which is above or beside it", r.pkg, dep)
+				}
+			}
+		}
+	}
+}
