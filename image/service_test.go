@@ -30,6 +30,7 @@ import (
 	"github.com/berth-dev/berth/internal/testregistry"
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/snapshot"
+	"github.com/berth-dev/berth/snapshot/native"
 	"github.com/berth-dev/berth/snapshot/overlay"
 )
 
@@ -66,6 +67,11 @@ func newEnvNoCleanup(_ *testing.T, root string, reg registry.Options) *env {
 }
 
 func openEnv(root string, reg registry.Options) (*env, error) {
+	return openEnvWith(root, reg, func(root string, db *bolt.DB) (snapshot.Snapshotter, error) { return overlay.New(root, db) })
+}
+
+// openEnvWith is openEnv with another snapshotter.
+func openEnvWith(root string, reg registry.Options, newSnap func(string, *bolt.DB) (snapshot.Snapshotter, error)) (*env, error) {
 	db, err := bolt.Open(filepath.Join(root, "berth.db"), 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func openEnv(root string, reg registry.Options) (*env, error) {
 		db.Close()
 		return nil, err
 	}
-	snap, err := overlay.New(root, db)
+	snap, err := newSnap(root, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -197,11 +203,24 @@ func (p *progressLog) count(status string) int {
 }
 
 func TestPull(t *testing.T) {
-	ctx := context.Background()
 	reg := testregistry.Start(t, testregistry.Options{})
 	img := layered(t)
 	testimage.Push(t, img.Manifest, img.Blobs, reg.Ref("app", ":v1"), "")
-	e := newEnv(t, t.TempDir(), registry.Options{})
+	t.Run("overlay", func(t *testing.T) { testPull(t, reg, img, newEnv(t, t.TempDir(), registry.Options{})) })
+	// The copying snapshotter cannot rebase: layers unpack one after another.
+	t.Run("native", func(t *testing.T) {
+		testutil.RequireRoot(t)
+		e, err := openEnvWith(t.TempDir(), registry.Options{}, func(root string, db *bolt.DB) (snapshot.Snapshotter, error) { return native.New(root, db) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.close)
+		testPull(t, reg, img, e)
+	})
+}
+
+func testPull(t *testing.T, reg *testregistry.Registry, img *testimage.Image, e *env) {
+	ctx := context.Background()
 
 	var log progressLog
 	got, err := e.svc.Pull(ctx, reg.Ref("app", ":v1"), image.PullOptions{Progress: log.add})
@@ -239,6 +258,7 @@ func TestPull(t *testing.T) {
 	if r, err := e.svc.Fsck(ctx, false); err != nil || !r.OK() {
 		t.Errorf("fsck after pull: %+v, %v", r, err)
 	}
+	checkUsage(t, e)
 
 	// Delete and collect: nothing is left.
 	if err := e.svc.Store.Delete(ctx, got.ID); err != nil {
@@ -441,3 +461,33 @@ func writeDockerConfig(t *testing.T, path, host, user, pass string) {
 }
 
 var _ = digest.FromString
+
+// checkUsage checks that the store's disk usage adds up to what its
+// directories hold: every snapshot and blob once.
+func checkUsage(t *testing.T, e *env) {
+	t.Helper()
+	u, err := e.svc.DiskUsage(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers int64
+	for _, l := range u.Layers {
+		layers += l.Size
+	}
+	if layers != u.SnapshotBytes || u.SnapshotBytes == 0 || u.BlobBytes == 0 {
+		t.Errorf("usage: layers add up to %d, SnapshotBytes %d, BlobBytes %d", layers, u.SnapshotBytes, u.BlobBytes)
+	}
+	var blobs int64
+	filepath.Walk(filepath.Join(e.root, "content", "blobs"), func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			blobs += fi.Size()
+		}
+		return nil
+	})
+	if blobs != u.BlobBytes {
+		t.Errorf("usage: BlobBytes %d, but the blob files hold %d bytes", u.BlobBytes, blobs)
+	}
+	if len(u.Images) != 1 || u.Images[0].Size != u.SnapshotBytes || u.Images[0].Shared != 0 {
+		t.Errorf("usage of the one image: got %+v, want all %d snapshot bytes, none shared", u.Images, u.SnapshotBytes)
+	}
+}
