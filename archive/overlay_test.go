@@ -158,4 +158,3 @@ func TestDiffOfOverlay(t *testing.T) {
 	}
 	compareTrees(t, "diff applied", tree(t, copied), "overlay", merged)
 }
-
