@@ -116,3 +116,25 @@ func Has(name string) bool {
 	}
 	return set.Get(capability.EFFECTIVE, c)
 }
+
+// Masks returns the five sets as bit masks (bit n is capability n), in the
+// order bounding, effective, permitted, inheritable, ambient, and the
+// highest capability the running kernel knows: what a caller that applies
+// the sets itself (nsexec, in C) needs.
+func (c *Caps) Masks() (last uint32, sets [5]uint64, err error) {
+	lc, err := capability.LastCap()
+	if err != nil {
+		return 0, sets, fmt.Errorf("capabilities: %w", err)
+	}
+	if lc > 63 {
+		return 0, sets, fmt.Errorf("capabilities: the kernel knows %d, more than 64", lc+1)
+	}
+	for i, which := range []capability.CapType{capability.BOUNDING, capability.EFFECTIVE, capability.PERMITTED, capability.INHERITABLE, capability.AMBIENT} {
+		for n := capability.Cap(0); n <= lc; n++ {
+			if c.c.Get(which, n) {
+				sets[i] |= 1 << uint(n)
+			}
+		}
+	}
+	return uint32(lc), sets, nil
+}

@@ -6,10 +6,11 @@
 // A container's life:
 //
 //	create:  parent (berth-runtime create)           child (berth-runtime init)
-//	         mkdir ROOT/ID, mkfifo exec.fifo
-//	         start child in new namespaces  ───────▶  (nsexec joins/creates
-//	                                                   namespaces before Go starts)
-//	         cgroup: apply pid, set limits
+//	         mkdir ROOT/ID, create the cgroup
+//	         start child in new namespaces  ───────▶  (nsexec joins the cgroups
+//	                                                   and namespaces before Go
+//	                                                   starts)
+//	         mkfifo exec.fifo, set cgroup limits
 //	         send config ──────────────────────────▶  mounts, devices
 //	                                       ◀───────── "hooks" (if any)
 //	         run prestart, createRuntime hooks
@@ -21,6 +22,12 @@
 //	start:   open exec.fifo, read a byte ─────────▶  startContainer hooks, drop
 //	         remove the fifo, poststart hooks          privileges, seccomp, execve
 //	delete:  kill what is left, remove the cgroup, poststop hooks, rm ROOT/ID
+//
+// exec joins the namespaces and cgroups the same way. A process that needs
+// no terminal, label, personality or seccomp listener is compiled by the
+// parent into a binary blob that nsexec applies and execs in C, so no Go
+// runtime starts inside the container (execblob.go); any other goes
+// through Go's init, which gets a config as create's does.
 //
 // The status is derived, never stored: "stopped" when the init process (pid
 // and start time recorded at create) is gone, "created" while exec.fifo

@@ -50,11 +50,15 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 			plan.join = append(plan.join, line)
 		}
 	}
+	blob, fast, err := encodeExecBlob(opts.Process, c.Spec, opts.PreserveFDs)
+	if err != nil {
+		return 0, classf(errdefs.ErrInvalidArgument, "exec in container %s: %v", c.ID, err)
+	}
 	p := &process{
 		id: c.ID, spec: c.Spec, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
-		cgroupPaths: c.CgroupPaths,
+		cgroupPaths: c.CgroupPaths, execBlob: blob,
 	}
 	started, err := p.start(nil)
 	var child *exec.Cmd
@@ -75,13 +79,10 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
 	}
 	defer started.sync.f.Close()
-	cfg := &initConfig{
-		Exec: true, ID: c.ID, Bundle: c.Bundle, Spec: c.Spec, Process: opts.Process,
-		PreserveFDs: opts.PreserveFDs, Userns: plan.userns, InitPid: c.InitPid,
-		ConsoleFD: started.consoleFD, FifoFD: -1, ListenerFD: started.listenerFD,
-	}
-	if err := started.sync.sendConfig(cfg); err != nil {
-		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+	if !fast {
+		if err := c.sendExecConfig(started, opts, plan.userns); err != nil {
+			return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+		}
 	}
 	// EOF means execve succeeded (the socket is close-on-exec).
 	if _, err := started.sync.recv(); !errors.Is(err, io.EOF) {
@@ -99,4 +100,14 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		child.Process.Release()
 	}
 	return started.pid, nil
+}
+
+// sendExecConfig hands Go's init the process to exec.
+func (c *Container) sendExecConfig(started *started, opts ExecOpts, userns bool) error {
+	cfg := &initConfig{
+		Exec: true, ID: c.ID, Bundle: c.Bundle, Spec: c.Spec, Process: opts.Process,
+		PreserveFDs: opts.PreserveFDs, Userns: userns, InitPid: c.InitPid,
+		ConsoleFD: started.consoleFD, FifoFD: -1, ListenerFD: started.listenerFD,
+	}
+	return started.sync.sendConfig(cfg)
 }

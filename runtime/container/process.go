@@ -31,6 +31,9 @@ type process struct {
 	// cgroupPaths are the container's cgroups (Manager.Paths), which init
 	// joins as it starts: nil joins none.
 	cgroupPaths map[string]string
+	// execBlob, when set, is the process for nsexec to exec itself (see
+	// execblob.go): no Go init runs in the container.
+	execBlob []byte
 }
 
 type started struct {
@@ -108,7 +111,7 @@ func (p *process) start(fifo *os.File) (*started, error) {
 		Stderr:     orStd(p.stderr, os.Stderr),
 		ExtraFiles: extra,
 	}
-	native := p.plan.nativeClone()
+	native := p.plan.nativeClone() && p.execBlob == nil
 	attr := &syscall.SysProcAttr{}
 	cmd.SysProcAttr = attr
 	cgFiles, err := p.joinCgroups(cmd, attr, add)
@@ -133,6 +136,14 @@ func (p *process) start(fifo *os.File) (*started, error) {
 	// start (CVE-2024-21626 class). Preserved fds go through ExtraFiles.
 	if err := unix.CloseRange(uint(3+p.preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fail(fmt.Errorf("mark inherited fds close-on-exec: %w", err))
+	}
+	if p.execBlob != nil {
+		// Queued on the socket before the process starts: nsexec reads it
+		// as soon as it is in the container.
+		cmd.Env = append(cmd.Env, "_BERTH_EXEC=1")
+		if err := unix.Sendmsg(int(parent.Fd()), p.execBlob, nil, nil, 0); err != nil {
+			return fail(fmt.Errorf("write process to sync socket: %w", err))
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("start container init: %w", err))

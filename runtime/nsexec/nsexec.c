@@ -10,6 +10,8 @@
 //   _BERTH_TIMENS  lines for /proc/self/timens_offsets of a new time namespace
 //   _BERTH_NSFORK  "1" to fork once more, so that a joined or new pid (or
 //                  time) namespace applies to the process that becomes init
+//   _BERTH_EXEC    "1" to read a process from the sync socket and exec it
+//                  at the end, without starting the Go runtime (execproc.c)
 //   _BERTH_NODUMP  "1" to make the process non-dumpable before it joins a
 //                  running container, so the container's processes cannot
 //                  ptrace it or open its /proc/PID/fd (CVE-2016-9962); execve
@@ -38,6 +40,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "nsexec.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -47,27 +51,60 @@
 
 static int sync_fd = -1;
 
-static void bail(const char *fmt, ...)
+// send_error sends msg, and ": " and the error text of errnum unless it is
+// 0, to the parent as an error message, and exits 1. The error text is
+// lower case, as Go prints it.
+static void send_error(const char *msg, int errnum) __attribute__((noreturn));
+static void send_error(const char *msg, int errnum)
 {
-	char msg[512], pkt[1024];
-	va_list ap;
-	int saved = errno, n, i, o;
+	char pkt[1024];
+	int n, i, o;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	n = snprintf(pkt, sizeof(pkt), "{\"type\":\"error\",\"msg\":\"");
 	for (i = 0; msg[i] && n < (int)sizeof(pkt) - 8; i++) {
 		if (msg[i] == '"' || msg[i] == '\\')
 			pkt[n++] = '\\';
 		pkt[n++] = (msg[i] == '\n') ? ' ' : msg[i];
 	}
-	o = snprintf(pkt + n, sizeof(pkt) - n, ": %s\"}", strerror(saved));
-	if (o > 0)
-		n += o;
+	if (errnum) {
+		char text[128];
+		snprintf(text, sizeof(text), "%s", strerror(errnum));
+		if (text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'a' && text[1] <= 'z')
+			text[0] += 'a' - 'A';
+		o = snprintf(pkt + n, sizeof(pkt) - n, ": %s", text);
+		if (o > 0)
+			n += o < (int)sizeof(pkt) - n ? o : (int)sizeof(pkt) - n - 1;
+	}
+	if (n > (int)sizeof(pkt) - 3)
+		n = sizeof(pkt) - 3;
+	pkt[n++] = '"';
+	pkt[n++] = '}';
 	if (sync_fd >= 0)
 		(void)!write(sync_fd, pkt, n);
 	_exit(1);
+}
+
+void nsexec_bail(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_error(msg, saved);
+}
+
+void nsexec_bailx(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_error(msg, 0);
 }
 
 static int ns_flag(const char *type)
@@ -102,15 +139,15 @@ static int open_all(char *spec, struct ns *out)
 	for (char *line = strtok(spec, "\n"); line; line = strtok(NULL, "\n")) {
 		char *colon = strchr(line, ':');
 		if (!colon || n == MAX_NS)
-			bail("nsexec: bad namespace entry %s", line);
+			nsexec_bail("nsexec: bad namespace entry %s", line);
 		*colon = 0;
 		out[n].flag = ns_flag(line);
 		out[n].path = colon + 1;
 		if (!out[n].flag)
-			bail("nsexec: unknown namespace type %s", line);
+			nsexec_bail("nsexec: unknown namespace type %s", line);
 		out[n].fd = open(out[n].path, O_RDONLY | O_CLOEXEC);
 		if (out[n].fd < 0)
-			bail("open %s namespace %s", line, out[n].path);
+			nsexec_bail("open %s namespace %s", line, out[n].path);
 		n++;
 	}
 	return n;
@@ -124,7 +161,7 @@ static void join(struct ns *ns, int n, int pass)
 		if ((pass == 0) != user || (pass == 2) != mnt)
 			continue;
 		if (setns(ns[i].fd, ns[i].flag) < 0)
-			bail("join namespace %s", ns[i].path);
+			nsexec_bail("join namespace %s", ns[i].path);
 		close(ns[i].fd);
 	}
 }
@@ -132,19 +169,19 @@ static void join(struct ns *ns, int n, int pass)
 static void become_root(void)
 {
 	if (setresgid(0, 0, 0) < 0)
-		bail("setresgid 0 in user namespace");
+		nsexec_bail("setresgid 0 in user namespace");
 	if (setresuid(0, 0, 0) < 0)
-		bail("setresuid 0 in user namespace");
+		nsexec_bail("setresuid 0 in user namespace");
 }
 
 static void write_timens(const char *offsets)
 {
 	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		bail("open /proc/self/timens_offsets");
+		nsexec_bail("open /proc/self/timens_offsets");
 	size_t len = strlen(offsets);
 	if (write(fd, offsets, len) != (ssize_t)len)
-		bail("write time namespace offsets");
+		nsexec_bail("write time namespace offsets");
 	close(fd);
 }
 
@@ -166,9 +203,9 @@ static void join_cgroups(const char *fds)
 		char *end;
 		long fd = strtol(p, &end, 10);
 		if (end == p || fd < 3 || (*end && *end != ','))
-			bail("nsexec: bad cgroup fd list %s", fds);
+			nsexec_bail("nsexec: bad cgroup fd list %s", fds);
 		if (write((int)fd, "0", 1) != 1)
-			bail("join cgroup (fd %ld)", fd);
+			nsexec_bail("join cgroup (fd %ld)", fd);
 		close((int)fd);
 		p = *end ? end + 1 : end;
 	}
@@ -192,7 +229,7 @@ __attribute__((constructor)) static void berth_nsexec(void)
 	sync_fd = atoi(s);
 	const char *nd = getenv("_BERTH_NODUMP");
 	if (nd && strcmp(nd, "1") == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		bail("nsexec: set non-dumpable");
+		nsexec_bail("nsexec: set non-dumpable");
 
 	struct ns ns[MAX_NS];
 	int n = 0, joined_user = 0;
@@ -200,7 +237,7 @@ __attribute__((constructor)) static void berth_nsexec(void)
 	if (spec && *spec) {
 		spec = strdup(spec);
 		if (!spec)
-			bail("nsexec: out of memory");
+			nsexec_bail("nsexec: out of memory");
 		n = open_all(spec, ns);
 	}
 	for (int i = 0; i < n; i++)
@@ -216,35 +253,40 @@ __attribute__((constructor)) static void berth_nsexec(void)
 	if (flags & CLONE_NEWUSER) {
 		char ack[16];
 		if (unshare(CLONE_NEWUSER) < 0)
-			bail("create user namespace");
+			nsexec_bail("create user namespace");
 		const char *m = "{\"type\":\"userns\"}";
 		if (write(sync_fd, m, strlen(m)) < 0)
-			bail("nsexec: write to parent");
+			nsexec_bail("nsexec: write to parent");
 		if (read(sync_fd, ack, sizeof(ack)) <= 0)
-			bail("nsexec: parent did not write id maps");
+			nsexec_bail("nsexec: parent did not write id maps");
 		become_root();
 	}
 	// The cgroup namespace is created by init once the parent has moved it
 	// into the container's cgroup, so the namespace is rooted there.
 	flags &= ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
 	if (flags && unshare(flags) < 0)
-		bail("create namespaces (flags 0x%x)", flags);
+		nsexec_bail("create namespaces (flags 0x%x)", flags);
 	const char *tn = getenv("_BERTH_TIMENS");
 	if ((flags & CLONE_NEWTIME) && tn && *tn)
 		write_timens(tn);
 	join(ns, n, 2);
 
 	const char *fk = getenv("_BERTH_NSFORK");
-	if (!fk || strcmp(fk, "1") != 0)
-		return;
-	pid_t pid = fork();
-	if (pid < 0)
-		bail("fork into pid namespace");
-	if (pid == 0)
-		return; // the child goes on into the Go runtime as init
-	char pkt[64];
-	int len = snprintf(pkt, sizeof(pkt), "{\"type\":\"pid\",\"pid\":%d}", pid);
-	if (write(sync_fd, pkt, len) < 0)
-		_exit(1);
-	_exit(0);
+	if (fk && strcmp(fk, "1") == 0) {
+		pid_t pid = fork();
+		if (pid < 0)
+			nsexec_bail("fork into pid namespace");
+		if (pid > 0) {
+			char pkt[64];
+			int len = snprintf(pkt, sizeof(pkt), "{\"type\":\"pid\",\"pid\":%d}", pid);
+			if (write(sync_fd, pkt, len) < 0)
+				_exit(1);
+			_exit(0);
+		}
+	}
+	// This process becomes init, or the exec'd process: it goes on into
+	// the Go runtime, unless the parent sent the process to exec.
+	const char *ex = getenv("_BERTH_EXEC");
+	if (ex && strcmp(ex, "1") == 0)
+		nsexec_exec_process(sync_fd);
 }

@@ -83,3 +83,20 @@ func loadError(errno unix.Errno, bits uint, n int) error {
 	}
 	return fmt.Errorf("load seccomp filter: %w", errno)
 }
+
+// Filter compiles cfg into the program and seccomp(2) flags that Load
+// would install, for a caller that installs it itself (nsexec, in C). A
+// profile that needs a notify listener is refused: its fd must be sent on.
+func Filter(cfg *specs.LinuxSeccomp) (prog []unix.SockFilter, flags uint, err error) {
+	if usesNotify(cfg) {
+		return nil, 0, fmt.Errorf("seccomp profile with SCMP_ACT_NOTIFY needs a listener")
+	}
+	if prog, err = Compile(cfg); err != nil {
+		return nil, 0, err
+	}
+	bits, err := flagBits(cfg.Flags)
+	if err != nil {
+		return nil, 0, err
+	}
+	return prog, withListener(bits, false), nil
+}
