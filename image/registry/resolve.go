@@ -193,13 +193,13 @@ func (c *Client) getBytes(ctx context.Context, rt http.RoundTripper, url, accept
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", req.URL.Redacted(), err)
+		return nil, nil, fmt.Errorf("read %s: %w", req.URL.Redacted(), classify(err))
 	}
 	if int64(len(body)) > limit {
 		return nil, nil, fmt.Errorf("body is larger than the %d bytes expected: %w", limit, errdefs.ErrDataLoss)
 	}
 	if resp.ContentLength >= 0 && int64(len(body)) < resp.ContentLength {
-		return nil, nil, fmt.Errorf("read %s: %d of %d bytes: %w", req.URL.Redacted(), len(body), resp.ContentLength, errTruncated)
+		return nil, nil, fmt.Errorf("read %s: %d of %d bytes: %w", req.URL.Redacted(), len(body), resp.ContentLength, classify(errTruncated))
 	}
 	return body, resp.Header, nil
 }
