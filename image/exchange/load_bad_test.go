@@ -108,6 +108,42 @@ func TestLoadHostile(t *testing.T) {
 	}
 }
 
+// TestLoadBlobLinks loads an OCI layout whose layer blob is a link to a
+// file of the same content elsewhere (every file is stored under the
+// digest of its content, so the blob is there), and refuses a link to
+// other content.
+func TestLoadBlobLinks(t *testing.T) {
+	src := newMemStore()
+	img := buildImage(t, src, [][]byte{fileLayer(t, "f", "x"), fileLayer(t, "g", "y")}, compGzip, ocispec.ImageConfig{})
+	var files []tarFile
+	for _, d := range []ocispec.Descriptor{img.manifest, img.config, img.layers[1]} {
+		data, _ := src.get(d.Digest)
+		files = append(files, tarFile{name: blobPath(d.Digest), body: data})
+	}
+	layer, _ := src.get(img.layers[0].Digest)
+	elsewhere := tarFile{name: "elsewhere/layer", body: layer}
+	files = append(files, tarFile{name: "index.json", body: mustJSON(t, ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, Manifests: []ocispec.Descriptor{img.manifest}})})
+	for _, tt := range []struct {
+		name   string
+		extra  []tarFile
+		wantOK bool
+	}{
+		{"hardlink", []tarFile{elsewhere, {name: blobPath(img.layers[0].Digest), typ: tar.TypeLink, link: "elsewhere/layer"}}, true},
+		{"symlink", []tarFile{{name: blobPath(img.layers[0].Digest), typ: tar.TypeSymlink, link: "../../elsewhere/layer"}, elsewhere}, true},
+		{"link to other content", []tarFile{{name: blobPath(img.layers[0].Digest), typ: tar.TypeLink, link: blobPath(img.layers[1].Digest)}}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(context.Background(), bytes.NewReader(makeTar(t, append(append([]tarFile{}, files...), tt.extra...))), newMemStore())
+			if tt.wantOK && err != nil {
+				t.Errorf("Load: %v", err)
+			}
+			if !tt.wantOK && !errors.Is(err, errdefs.ErrNotFound) {
+				t.Errorf("got error %v, want not found", err)
+			}
+		})
+	}
+}
+
 // TestLoadIndexPartial loads an OCI index one of whose platforms is not in
 // the archive (as Docker saves a pulled multi-platform image).
 func TestLoadIndexPartial(t *testing.T) {

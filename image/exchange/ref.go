@@ -77,19 +77,6 @@ func (r ref) String() string {
 	return s
 }
 
-// familiar is how Docker writes a tagged reference in manifest.json and
-// repositories: without "docker.io/library/" or "docker.io/".
-func (r ref) familiarRepo() string {
-	rest, ok := strings.CutPrefix(r.repo, "docker.io/")
-	if !ok {
-		return r.repo
-	}
-	if short, ok := strings.CutPrefix(rest, "library/"); ok && !strings.Contains(short, "/") {
-		return short
-	}
-	return rest
-}
-
 func validTag(t string) bool {
 	if t == "" || len(t) > 128 || t[0] == '.' || t[0] == '-' {
 		return false

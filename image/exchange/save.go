@@ -33,6 +33,10 @@ type dockerManifest struct {
 // repositories for docker-archive loaders, and every blob once under
 // blobs/<alg>/<hex>. The same input gives the same bytes.
 //
+// Unlike Docker, RepoTags carry full references
+// (docker.io/library/busybox:latest rather than busybox:latest): docker
+// load reads both alike, and podman files a short name under localhost/.
+//
 // A multi-platform image (Manifest is an index) is saved with the
 // platforms whose manifest, config and layers p has; others are left out
 // of the archive (the index still lists them, as the OCI layout allows).
@@ -55,7 +59,7 @@ type savePlan struct {
 	seen  map[digest.Digest]bool       // blobs already in blobs
 	index []ocispec.Descriptor         // index.json's entries
 	dm    []dockerManifest             // manifest.json's entries
-	repos map[string]map[string]string // repositories: familiar repo → tag → top layer
+	repos map[string]map[string]string // repositories: repository → tag → top layer
 }
 
 // platformImage is one platform's manifest with what it references.
@@ -158,10 +162,13 @@ func (pl *savePlan) addIndexEntries(desc ocispec.Descriptor, refs []ref) {
 // for the same config and layers) and repositories. The names go on the
 // first runnable platform.
 func (pl *savePlan) addDockerEntries(plats []platformImage, refs []ref) {
+	// Full references, not Docker's familiar "busybox:latest": docker
+	// load reads both the same, and podman files a familiar name under
+	// localhost/.
 	var tags []string
 	for _, r := range refs {
 		if r.tag != "" {
-			tags = append(tags, r.familiarRepo()+":"+r.tag)
+			tags = append(tags, r.repo+":"+r.tag)
 		}
 	}
 	var first *platformImage
@@ -199,7 +206,7 @@ func (pl *savePlan) addDockerEntries(plats []platformImage, refs []ref) {
 		if r.tag == "" {
 			continue
 		}
-		repo := r.familiarRepo()
+		repo := r.repo
 		if pl.repos[repo] == nil {
 			pl.repos[repo] = map[string]string{}
 		}

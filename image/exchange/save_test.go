@@ -52,8 +52,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(files["manifest.json"], &dms); err != nil {
 		t.Fatalf("manifest.json: %v", err)
 	}
-	if len(dms) != 2 || !slices.Equal(dms[0].RepoTags, []string{"a:latest", "a:1.0"}) || !slices.Equal(dms[1].RepoTags, []string{"example.com:5000/team/b:v2"}) {
-		t.Errorf("got manifest.json %+v, want two images tagged a:latest, a:1.0 and example.com:5000/team/b:v2", dms)
+	if len(dms) != 2 || !slices.Equal(dms[0].RepoTags, []string{"docker.io/library/a:latest", "docker.io/library/a:1.0"}) || !slices.Equal(dms[1].RepoTags, []string{"example.com:5000/team/b:v2"}) {
+		t.Errorf("got manifest.json %+v, want two images tagged docker.io/library/a:latest, docker.io/library/a:1.0 and example.com:5000/team/b:v2", dms)
 	}
 	if got, want := dms[0].Config, blobPath(a.config.Digest); got != want {
 		t.Errorf("got Config %s, want %s", got, want)
@@ -70,7 +70,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if !slices.Equal(refs, wantRefs) {
 		t.Errorf("got index.json names %q, want %q", refs, wantRefs)
 	}
-	if got := string(files["repositories"]); !strings.Contains(got, `"a":{"1.0":"`+a.layers[1].Digest.Encoded()) {
+	if got := string(files["repositories"]); !strings.Contains(got, `"docker.io/library/a":{"1.0":"`+a.layers[1].Digest.Encoded()) {
 		t.Errorf("got repositories %s, want a:1.0 naming the top layer", got)
 	}
 
@@ -133,7 +133,7 @@ func TestSaveIndex(t *testing.T) {
 	files, _ := readTar(t, out.Bytes())
 	var dms []dockerManifest
 	json.Unmarshal(files["manifest.json"], &dms)
-	if len(dms) != 1 || dms[0].Config != blobPath(here.config.Digest) || !slices.Equal(dms[0].RepoTags, []string{"multi:latest"}) {
+	if len(dms) != 1 || dms[0].Config != blobPath(here.config.Digest) || !slices.Equal(dms[0].RepoTags, []string{"docker.io/library/multi:latest"}) {
 		t.Errorf("got manifest.json %+v, want the one complete platform tagged multi:latest", dms)
 	}
 	if _, ok := files[blobPath(there.manifest.Digest)]; ok {
