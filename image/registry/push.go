@@ -84,14 +84,14 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, root ocispec.Desc
 	}
 	var err error
 	if ps.rt, err = c.transport(ctx, ps.e.host, scopes); err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
+		return fmt.Errorf("push %s: %w", ref, c.authHint(ctx, ps.e.host, err))
 	}
 	plan := &pushPlan{seen: map[digest.Digest]bool{}}
 	if err := ps.walk(ctx, plan, root, rootBytes, 0, true); err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
+		return fmt.Errorf("push %s: %w", ref, c.authHint(ctx, ps.e.host, err))
 	}
 	if err := ps.blobs(ctx, plan.blobs); err != nil {
-		return fmt.Errorf("push %s: %w", ref, err)
+		return fmt.Errorf("push %s: %w", ref, c.authHint(ctx, ps.e.host, err))
 	}
 	for _, m := range plan.manifests {
 		tag := m.desc.Digest.String()

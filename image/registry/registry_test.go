@@ -255,8 +255,8 @@ func testCredentials(t *testing.T, reg *testregistry.Registry, good *Client) {
 		t.Errorf("Resolve with a wrong password: got %v, want unauthenticated", err)
 	}
 	anon := clientFor(t, reg, Options{ConfigPath: filepath.Join(t.TempDir(), "none.json")})
-	if _, _, _, err := anon.Resolve(ctx, ref); !errdefs.IsUnauthorized(err) {
-		t.Errorf("anonymous Resolve: got %v, want unauthenticated", err)
+	if _, _, _, err := anon.Resolve(ctx, ref); !errdefs.IsUnauthorized(err) || !strings.Contains(err.Error(), "no credentials") {
+		t.Errorf("anonymous Resolve: got %v, want unauthenticated saying there were no credentials", err)
 	}
 	if err := good.Login(ctx, reg.Host, reg.User, reg.Password); err != nil {
 		t.Errorf("Login with the right password: %v", err)
@@ -320,6 +320,13 @@ func testPush(t *testing.T, reg *testregistry.Registry, c *Client) {
 		from[b.Digest] = []string{reg.Ref("pushed/app", "")}
 	}
 	wantAll(t, push(t, reg.Ref("mounted/app", ":v1"), PushOptions{MountFrom: from}), StatusMounted+"pushed/app")
+	// A source that lacks the blobs: the registry refuses the mount and
+	// opens an upload session instead, which the push uses.
+	nowhere := map[digest.Digest][]string{}
+	for _, b := range blobs {
+		nowhere[b.Digest] = []string{reg.Ref("no/such/source", "")}
+	}
+	wantAll(t, push(t, reg.Ref("mountfail/app", ":v1"), PushOptions{MountFrom: nowhere}), StatusPushed)
 	// In chunks, by digest.
 	wantAll(t, push(t, reg.Ref("chunked/app", "@"+img.Manifest.Digest.String()), PushOptions{ChunkSize: 64 << 10}), StatusPushed)
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/containerd/errdefs"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -122,6 +123,22 @@ func (c *Client) eachEndpoint(ctx context.Context, repo name.Repository, op func
 		if ctx.Err() != nil {
 			return err
 		}
+	}
+	return c.authHint(ctx, repo.RegistryStr(), err)
+}
+
+// authHint adds to an authentication failure that no credentials were
+// found for host, the usual cause.
+func (c *Client) authHint(ctx context.Context, host string, err error) error {
+	if !errdefs.IsUnauthorized(err) {
+		return err
+	}
+	reg, rerr := c.registry(host)
+	if rerr != nil {
+		return err
+	}
+	if auth, aerr := authn.Resolve(ctx, c.keychain, reg); aerr == nil && auth == authn.Anonymous {
+		return fmt.Errorf("%w (no credentials for %s: log in first)", err, host)
 	}
 	return err
 }
