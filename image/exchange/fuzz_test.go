@@ -13,7 +13,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzLoad from the fixtures")
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/{FuzzLoad,FuzzApplyChanges} from the fixtures")
+
+// changeSeeds are change lines of each form ApplyChanges reads.
+var changeSeeds = []string{`CMD ["a"]`, `ENV A=1 B="x y" C=${A:-d}`, `ENV A b c`, `EXPOSE 80-90/udp`, `VOLUME ["/v"]`,
+	`WORKDIR $A/b`, `LABEL a=b`, `USER 1:1`, `STOPSIGNAL SIGRTMIN+1`, `ENV A=${B:+$C}`, `ENV A='x`}
 
 // loadSeeds are small archives of each kind Load reads.
 func loadSeeds(t testing.TB) [][]byte {
@@ -37,12 +41,20 @@ func TestFuzzSeeds(t *testing.T) {
 	if !*updateSeeds {
 		t.Skip("run with -update-seeds to rewrite the seeds")
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzLoad")
-	for i, seed := range loadSeeds(t) {
-		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seed)
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%d", i)), []byte(body), 0o644); err != nil {
+	write := func(target string, i int, body string) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%d", i)), []byte("go test fuzz v1\n"+body+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, seed := range loadSeeds(t) {
+		write("FuzzLoad", i, fmt.Sprintf("[]byte(%q)", seed))
+	}
+	for i, seed := range changeSeeds {
+		write("FuzzApplyChanges", i, fmt.Sprintf("string(%q)", seed))
 	}
 }
 
@@ -73,8 +85,7 @@ func FuzzLoad(f *testing.F) {
 
 // FuzzApplyChanges checks that no change line makes the parser panic.
 func FuzzApplyChanges(f *testing.F) {
-	for _, c := range []string{`CMD ["a"]`, `ENV A=1 B="x y" C=${A:-d}`, `ENV A b c`, `EXPOSE 80-90/udp`, `VOLUME ["/v"]`,
-		`WORKDIR $A/b`, `LABEL a=b`, `USER 1:1`, `STOPSIGNAL SIGRTMIN+1`, `ENV A=${B:+$C}`, `ENV A='x`} {
+	for _, c := range changeSeeds {
 		f.Add(c)
 	}
 	f.Fuzz(func(t *testing.T, change string) {

@@ -288,4 +288,36 @@ func TestPeerPodman(t *testing.T) {
 		checkSameImage(t, ls, loaded[:1], img, "docker.io/library/busybox:latest")
 		checkSameImage(t, ls, loaded[1:], other, "localhost:5000/other:1")
 	})
+	t.Run("import", func(t *testing.T) {
+		desc, err := Import(context.Background(), bytes.NewReader(compressBytes(t, busyboxLayer(t), compGzip)), s, ImportConfig{
+			Changes: []string{`CMD ["/bin/sh", "-c", "echo hi"]`, "ENV GREETING=hello", "WORKDIR /srv", "EXPOSE 8080/udp", "LABEL berth.test=import"},
+			Message: "imported by the peer test",
+		})
+		if err != nil {
+			t.Fatalf("Import: %v", err)
+		}
+		out := filepath.Join(root, "imported.tar")
+		saveFile(t, out, s, Image{Names: []string{"localhost/imported:1"}, Manifest: desc})
+		podman(t, root, "load", "-i", out)
+		var inspected []struct {
+			Config  ocispec.ImageConfig
+			History []ocispec.History
+			RootFS  struct{ Layers []digest.Digest }
+		}
+		if err := json.Unmarshal(podman(t, root, "image", "inspect", "localhost/imported:1"), &inspected); err != nil {
+			t.Fatal(err)
+		}
+		if len(inspected) != 1 {
+			t.Fatalf("podman image inspect: got %d images, want 1", len(inspected))
+		}
+		got := inspected[0]
+		_, exposed := got.Config.ExposedPorts["8080/udp"]
+		if !slices.Equal(got.Config.Cmd, []string{"/bin/sh", "-c", "echo hi"}) || !slices.Contains(got.Config.Env, "GREETING=hello") ||
+			got.Config.WorkingDir != "/srv" || !exposed || got.Config.Labels["berth.test"] != "import" {
+			t.Errorf("podman image inspect: got config %+v, want the import's changes", got.Config)
+		}
+		if want := digest.FromBytes(busyboxLayer(t)); len(got.RootFS.Layers) != 1 || got.RootFS.Layers[0] != want {
+			t.Errorf("podman image inspect: got layers %v, want [%s]", got.RootFS.Layers, want)
+		}
+	})
 }
