@@ -15,8 +15,10 @@ type Provider interface {
 // Ingester stores a blob read from r. When expected.Digest is set the
 // blob must have that digest (and expected.Size, when not zero) or
 // Ingest fails and keeps nothing; when it is empty the Ingester computes
-// it. Ingest returns the stored blob's descriptor; a blob already present
-// is not an error.
+// it (sha256). Ingest returns the stored blob's descriptor, with its
+// digest and size. A blob already present is not an error: Ingest
+// returns its descriptor (errdefs.ErrAlreadyExists is tolerated when the
+// digest was given).
 type Ingester interface {
 	Ingest(ctx context.Context, r io.Reader, expected ocispec.Descriptor) (ocispec.Descriptor, error)
 }
@@ -62,7 +64,7 @@ const (
 const (
 	maxDocument    = 8 << 20  // one JSON document: manifest.json, index.json, a manifest, a config
 	maxDocuments   = 64 << 20 // all documents kept at once
-	maxEntries     = 1 << 20  // tar entries in one archive
+	maxEntries     = 1 << 17  // tar entries in one archive
 	maxLayers      = 4096     // layers of one image
 	maxImages      = 1 << 14  // images in one manifest.json or index.json
 	maxIndexDepth  = 8        // indexes inside indexes

@@ -40,8 +40,11 @@ func Load(ctx context.Context, r io.Reader, ing Ingester) ([]Loaded, error) {
 	}
 	if a.special["index.json"] != nil {
 		loaded, err := a.loadOCI()
-		if err != nil || len(loaded) > 0 || a.special["manifest.json"] == nil {
+		if err != nil || len(loaded) > 0 {
 			return loaded, err
+		}
+		if a.special["manifest.json"] == nil {
+			return nil, fmt.Errorf("index.json names no image manifest or index: %w", errdefs.ErrInvalidArgument)
 		}
 	}
 	if a.special["manifest.json"] != nil {
@@ -74,8 +77,14 @@ type entry struct {
 	doc    []byte        // the content, when it is a small JSON document
 }
 
-// specialFiles are the archive's own metadata, read but not stored.
-var specialFiles = map[string]bool{"manifest.json": true, "index.json": true, ocispec.ImageLayoutFile: true, "repositories": true}
+// isSpecial tells the archive's own metadata files, read but not stored.
+func isSpecial(name string) bool {
+	switch name {
+	case "manifest.json", "index.json", ocispec.ImageLayoutFile, "repositories":
+		return true
+	}
+	return false
+}
 
 func (a *archive) read(ctx context.Context, tr *tar.Reader) error {
 	a.special = map[string][]byte{}
@@ -121,7 +130,7 @@ func (a *archive) readEntry(ctx context.Context, hdr *tar.Header, tr *tar.Reader
 		}
 	case hdr.Typeflag == tar.TypeLink:
 		e.link, e.bad = linkTarget(hdr.Linkname, hdr.Linkname)
-	case specialFiles[name]:
+	case isSpecial(name):
 		data, err := a.readDoc(name, hdr.Size, tr)
 		if err != nil {
 			return err
@@ -197,9 +206,10 @@ func (a *archive) readDoc(name string, size int64, r io.Reader) ([]byte, error) 
 }
 
 // ingestEntry stores a file's content as a blob. A file under blobs/ is
-// stored with the digest its name gives; any other file (a layer or a
-// config of a docker-archive) with the digest computed as it passes, and
-// for a compressed one also the digest of its uncompressed content.
+// stored with the digest its name gives, a small JSON document with the
+// digest of the bytes read; any other file (a docker-archive's layer) is
+// stored as it passes and the store says its digest. For a compressed
+// one the digest of its uncompressed content is computed on the way.
 func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Reader) error {
 	want, isBlob, err := blobDigest(e.name)
 	if err != nil {
@@ -216,32 +226,33 @@ func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Re
 			return err
 		}
 		e.doc, src = data, bytes.NewReader(data)
-	}
-	var hash digest.Digester
-	var diff *diffDigester
-	if !isBlob {
-		hash = digest.SHA256.Digester()
-		src = io.TeeReader(src, hash.Hash())
-		if e.comp == compGzip || e.comp == compZstd {
-			diff = startDiffDigester(e.comp)
-			src = io.TeeReader(src, diff)
+		if want == "" {
+			want = digest.FromBytes(data)
 		}
+	}
+	var diff *diffDigester
+	if !isBlob && (e.comp == compGzip || e.comp == compZstd) {
+		diff = startDiffDigester(e.comp)
+		src = io.TeeReader(src, diff)
 	}
 	got, err := a.ing.Ingest(ctx, src, ocispec.Descriptor{Digest: want, Size: size})
-	if err == nil || errdefs.IsAlreadyExists(err) {
-		// The ingester may stop early on a blob it has: read the rest
-		// through the digesters.
-		var extra int64
-		if extra, err = io.Copy(io.Discard, src); err == nil && extra > 0 && got.Digest != "" {
-			err = fmt.Errorf("ingester left %d bytes unread", extra)
+	if errdefs.IsAlreadyExists(err) && want != "" {
+		got, err = ocispec.Descriptor{Digest: want, Size: size}, nil
+	}
+	if err == nil {
+		// Whatever the store left unread, the diff digester needs.
+		if extra, cerr := io.Copy(io.Discard, src); cerr != nil {
+			err = cerr
+		} else if extra > 0 && want == "" {
+			err = fmt.Errorf("the store left %d bytes unread", extra)
 		}
 	}
-	var diffID digest.Digest
 	if diff != nil {
-		var derr error
-		if diffID, derr = diff.finish(err); err == nil && derr != nil {
+		diffID, derr := diff.finish(err)
+		if err == nil && derr != nil {
 			return fmt.Errorf("decompress archive entry %s: %v: %w", e.name, derr, errdefs.ErrInvalidArgument)
 		}
+		e.diffID = diffID
 	}
 	if rr.err != nil {
 		return fmt.Errorf("read archive entry %s: %v: %w", e.name, rr.err, errdefs.ErrInvalidArgument)
@@ -249,22 +260,15 @@ func (a *archive) ingestEntry(ctx context.Context, e *entry, size int64, r io.Re
 	if err != nil {
 		return fmt.Errorf("store archive entry %s: %w", e.name, err)
 	}
-	if hash != nil {
-		want = hash.Digest()
-		if diff == nil && e.comp == uncompressed {
-			diffID = want
-		}
+	if want != "" && got.Digest != want || got.Digest == "" || got.Size != size {
+		return fmt.Errorf("store archive entry %s: stored as %q (%d bytes), want %q (%d bytes): %w", e.name, got.Digest, got.Size, want, size, errdefs.ErrDataLoss)
 	}
-	if got.Digest != "" && got.Digest != want || got.Size != 0 && got.Size != size {
-		return fmt.Errorf("store archive entry %s: stored as %s (%d bytes), want %s (%d bytes): %w", e.name, got.Digest, got.Size, want, size, errdefs.ErrDataLoss)
+	if e.comp == uncompressed {
+		e.diffID = got.Digest
 	}
-	if isBlob && e.comp == uncompressed && e.doc == nil {
-		diffID = want
-	}
-	e.desc = ocispec.Descriptor{Digest: want, Size: size}
-	e.diffID = diffID
-	if _, ok := a.blobs[want]; !ok {
-		a.blobs[want] = e
+	e.desc = ocispec.Descriptor{Digest: got.Digest, Size: size}
+	if _, ok := a.blobs[got.Digest]; !ok {
+		a.blobs[got.Digest] = e
 	}
 	return nil
 }

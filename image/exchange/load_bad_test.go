@@ -77,6 +77,7 @@ func TestLoadHostile(t *testing.T) {
 		{name: "malformed index.json", files: append(oci, tarFile{name: "index.json", body: []byte("{")}), class: errdefs.ErrInvalidArgument, message: "index.json"},
 		{name: "index.json schema 1", files: append(oci, tarFile{name: "index.json", body: []byte(`{"schemaVersion":1}`)}), class: errdefs.ErrInvalidArgument, message: "schema version"},
 		{name: "layout version 2", files: append(oci, index(img.manifest), tarFile{name: "oci-layout", body: []byte(`{"imageLayoutVersion":"2.0.0"}`)}), class: errdefs.ErrNotImplemented},
+		{name: "index names no image", files: append(oci, index(ocispec.Descriptor{MediaType: "application/xml", Digest: img.config.Digest, Size: img.config.Size})), class: errdefs.ErrInvalidArgument, message: "no image"},
 		{name: "index names absent manifest", files: []tarFile{index(img.manifest)}, class: errdefs.ErrNotFound},
 		{name: "manifest lacks its layer", files: []tarFile{blob(img.manifest), blob(img.config), index(img.manifest)}, class: errdefs.ErrNotFound, message: "layer"},
 		{name: "manifest lacks its config", files: []tarFile{blob(img.manifest), blob(img.layers[0]), index(img.manifest)}, class: errdefs.ErrNotFound, message: "config"},
