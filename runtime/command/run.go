@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"path/filepath"
 
 	"github.com/berth-dev/berth/runtime/container"
 	"github.com/berth-dev/berth/runtime/spec"
@@ -29,10 +30,15 @@ func runRun(a *app, args []string) error {
 	opts.KeepChild = !*detach
 	var t *tty
 	if cf.consoleSocket == "" {
-		s, err := spec.Load(cf.bundle)
+		bundle, err := filepath.Abs(cf.bundle)
+		if err != nil {
+			return fmt.Errorf("bundle %s: %w", cf.bundle, err)
+		}
+		s, err := spec.Load(bundle)
 		if err != nil {
 			return err
 		}
+		opts.Spec = s
 		if s.Process.Terminal {
 			if *detach {
 				return errDetachTTY

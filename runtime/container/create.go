@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,6 +42,10 @@ type CreateOpts struct {
 	// KeepChild leaves init as a child of this process, so the caller can
 	// wait for it (run).
 	KeepChild bool
+	// Spec, when set, is the bundle's config as spec.Load read it from
+	// the absolute bundle path: run reads it first (for process.terminal),
+	// and decoding it twice costs time at every start.
+	Spec *specs.Spec
 }
 
 // Warnf reports what the runtime skips but does not fail on; the command
@@ -59,9 +62,11 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if err != nil {
 		return nil, fmt.Errorf("bundle %s: %w", opts.Bundle, err)
 	}
-	s, err := spec.Load(bundle)
-	if err != nil {
-		return nil, &classError{msg: err.Error(), class: errdefs.ErrInvalidArgument}
+	s := opts.Spec
+	if s == nil {
+		if s, err = spec.Load(bundle); err != nil {
+			return nil, &classError{msg: err.Error(), class: errdefs.ErrInvalidArgument}
+		}
 	}
 	if fi, err := os.Stat(s.Root.Path); err != nil || !fi.IsDir() {
 		return nil, classf(errdefs.ErrInvalidArgument, "rootfs %s of bundle %s is not a directory", s.Root.Path, bundle)
@@ -102,15 +107,15 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		ID: opts.ID, Bundle: bundle, Rootfs: s.Root.Path, Created: time.Now().UTC(),
 		Owner: owner(), Spec: s, dir: dir, CgroupRoot: opts.CgroupRoot,
 	}
-	var child *exec.Cmd
+	var st *started
 	defer func() {
 		if err == nil {
 			return
 		}
-		if child != nil && child.Process != nil {
-			child.Process.Kill()
-			child.Wait()
+		if st != nil && st.cmd != nil {
+			st.cmd.killAndReap()
 		}
+		st.reapIntermediate()
 		if c.InitPid > 0 {
 			unix.Kill(c.InitPid, unix.SIGKILL)
 			waitGone(c.InitPid, 2*time.Second)
@@ -146,7 +151,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	// below (exec fifo, cgroup), and it gets the fifo with its config.
 	started, err := p.start(nil)
 	if started != nil {
-		child = started.cmd
+		st = started
 		c.InitPid = started.pid
 	}
 	if err != nil {
@@ -193,9 +198,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 			return nil, err
 		}
 	}
-	if !opts.KeepChild && child != nil && plan.nativeClone() {
-		child.Process.Release()
-	}
+	started.reapIntermediate()
 	return c, nil
 }
 

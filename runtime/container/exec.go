@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -61,19 +60,15 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		cgroupPaths: c.CgroupPaths, execBlob: blob,
 	}
 	started, err := p.start(nil)
-	var child *exec.Cmd
-	if started != nil {
-		child = started.cmd
-	}
 	defer func() {
 		if err != nil && started != nil && started.pid > 0 {
-			if child != nil {
-				child.Process.Kill()
-				child.Wait()
+			if started.cmd != nil {
+				started.cmd.killAndReap()
 			} else {
 				killAndReap(started.pid)
 			}
 		}
+		started.reapIntermediate()
 	}()
 	if err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
@@ -95,9 +90,6 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 		if err := writePidFile(opts.PidFile, started.pid); err != nil {
 			return 0, err
 		}
-	}
-	if child != nil {
-		child.Process.Release()
 	}
 	return started.pid, nil
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +37,9 @@ type process struct {
 }
 
 type started struct {
-	cmd        *exec.Cmd // the child: init itself, or nsexec's intermediate
-	pid        int       // init's pid
+	cmd        *spawned // init itself, when it is this runtime's child
+	inter      *spawned // nsexec's intermediate, which exits once init is forked
+	pid        int      // init's pid
 	sync       syncConn
 	consoleFD  int
 	fifoFD     int
@@ -102,24 +103,17 @@ func (p *process) start(fifo *os.File) (*started, error) {
 		st.listenerFD = add(l)
 	}
 
-	cmd := &exec.Cmd{
-		Path:       procFD(self),
-		Args:       []string{"berth-runtime", "init"},
-		Env:        []string{"_BERTH_INIT=1", "_BERTH_SYNC=" + strconv.Itoa(syncFD), initGODEBUG},
-		Stdin:      orStd(p.stdin, os.Stdin),
-		Stdout:     orStd(p.stdout, os.Stdout),
-		Stderr:     orStd(p.stderr, os.Stderr),
-		ExtraFiles: extra,
-	}
+	// syscall.ForkExec rather than os/exec: os.StartProcess first checks,
+	// once per process, that pidfds work, by cloning a throw-away child.
+	env := []string{"_BERTH_INIT=1", "_BERTH_SYNC=" + strconv.Itoa(syncFD), initGODEBUG}
 	native := p.plan.nativeClone() && p.execBlob == nil
 	attr := &syscall.SysProcAttr{}
-	cmd.SysProcAttr = attr
-	cgFiles, err := p.joinCgroups(cmd, attr, add)
+	cgFiles, cgEnv, err := p.joinCgroups(attr, add)
 	if err != nil {
 		return fail(err)
 	}
 	defer closeAll(cgFiles)
-	cmd.ExtraFiles = extra
+	env = append(env, cgEnv...)
 	if native {
 		attr.Cloneflags = p.plan.newFlags &^ unix.CLONE_NEWCGROUP
 		if p.plan.newUser {
@@ -129,7 +123,7 @@ func (p *process) start(fifo *os.File) (*started, error) {
 			attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 		}
 	} else {
-		cmd.Env = append(cmd.Env, p.plan.env(syncFD)...)
+		env = append(env, p.plan.env(syncFD)...)
 	}
 	// Fds the caller leaked to the runtime (not close-on-exec) must not
 	// reach init: they would stay open in it, inside the container, until
@@ -140,16 +134,22 @@ func (p *process) start(fifo *os.File) (*started, error) {
 	if p.execBlob != nil {
 		// Queued on the socket before the process starts: nsexec reads it
 		// as soon as it is in the container.
-		cmd.Env = append(cmd.Env, "_BERTH_EXEC=1")
+		env = append(env, "_BERTH_EXEC=1")
 		if err := unix.Sendmsg(int(parent.Fd()), p.execBlob, nil, nil, 0); err != nil {
 			return fail(fmt.Errorf("write process to sync socket: %w", err))
 		}
 	}
-	if err := cmd.Start(); err != nil {
+	files := []uintptr{orStd(p.stdin, os.Stdin).Fd(), orStd(p.stdout, os.Stdout).Fd(), orStd(p.stderr, os.Stderr).Fd()}
+	for _, f := range extra {
+		files = append(files, f.Fd())
+	}
+	pid, err := syscall.ForkExec(procFD(self), []string{"berth-runtime", "init"}, &syscall.ProcAttr{Env: env, Files: files, Sys: attr})
+	runtime.KeepAlive(extra)
+	if err != nil {
 		return fail(fmt.Errorf("start container init: %w", err))
 	}
-	st.cmd = cmd
-	st.pid = cmd.Process.Pid
+	st.cmd = &spawned{pid}
+	st.pid = pid
 	if native {
 		return st, nil
 	}
@@ -168,7 +168,7 @@ func (p *process) start(fifo *os.File) (*started, error) {
 // the unified hierarchy's cgroup (CLONE_INTO_CGROUP, Linux 5.7), which
 // takes the lock only for reading. It returns the files to close once init
 // has started.
-func (p *process) joinCgroups(cmd *exec.Cmd, attr *syscall.SysProcAttr, add func(*os.File) int) ([]*os.File, error) {
+func (p *process) joinCgroups(attr *syscall.SysProcAttr, add func(*os.File) int) (opened []*os.File, env []string, err error) {
 	var dirs []string
 	seen := map[string]bool{}
 	for key, dir := range p.cgroupPaths {
@@ -178,31 +178,30 @@ func (p *process) joinCgroups(cmd *exec.Cmd, attr *syscall.SysProcAttr, add func
 		}
 	}
 	sort.Strings(dirs)
-	var opened []*os.File
 	var fds []string
 	for _, dir := range dirs {
 		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			closeAll(opened)
-			return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("open cgroup %s: %w", dir, err)
 		}
 		opened = append(opened, f)
 		fds = append(fds, strconv.Itoa(add(f)))
 	}
 	if len(fds) > 0 {
-		cmd.Env = append(cmd.Env, "_BERTH_CGROUP_V1="+strings.Join(fds, ","))
+		env = append(env, "_BERTH_CGROUP_V1="+strings.Join(fds, ","))
 	}
 	if dir, ok := p.cgroupPaths[""]; ok {
 		f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			closeAll(opened)
-			return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+			return nil, nil, fmt.Errorf("open cgroup %s: %w", dir, err)
 		}
 		opened = append(opened, f)
 		attr.UseCgroupFD = true
 		attr.CgroupFD = int(f.Fd())
 	}
-	return opened, nil
+	return opened, env, nil
 }
 
 func closeAll(fs []*os.File) {
@@ -222,7 +221,7 @@ func (p *process) serveNsexec(st *started) error {
 		if m.Type != msgUserns {
 			return fmt.Errorf("unexpected %q message from nsexec", m.Type)
 		}
-		if err := writeIDMaps(st.cmd.Process.Pid, p.spec.Linux); err != nil {
+		if err := writeIDMaps(st.cmd.pid, p.spec.Linux); err != nil {
 			return err
 		}
 		if err := st.sync.send(syncMsg{Type: msgUserns}); err != nil {
@@ -240,11 +239,33 @@ func (p *process) serveNsexec(st *started) error {
 		return fmt.Errorf("unexpected %q message from nsexec", m.Type)
 	}
 	// The intermediate exits at once; init is now a grandchild, or an
-	// orphan adopted by our subreaper or by the system's init.
-	st.cmd.Wait()
-	st.cmd = nil
+	// orphan adopted by our subreaper or by the system's init. It is
+	// reaped later, off the critical path (reapIntermediate).
+	st.inter, st.cmd = st.cmd, nil
 	st.pid = m.Pid
 	return nil
+}
+
+// spawned is a process this runtime started and reaps.
+type spawned struct{ pid int }
+
+func (c *spawned) killAndReap() { killAndReap(c.pid) }
+
+func (c *spawned) reap() {
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(c.pid, &ws, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// reapIntermediate reaps nsexec's intermediate process, if there was one.
+func (st *started) reapIntermediate() {
+	if st != nil && st.inter != nil {
+		st.inter.reap()
+		st.inter = nil
+	}
 }
 
 func nsexecErr(err error) error {
