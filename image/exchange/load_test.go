@@ -270,3 +270,43 @@ func (w *watchingIngester) Ingest(ctx context.Context, r io.Reader, exp ocispec.
 	}
 	return d, err
 }
+
+// strictStore answers ErrAlreadyExists, without reading, for a blob it
+// has when it is given the digest, as a content store may.
+type strictStore struct{ *memStore }
+
+func (s strictStore) Ingest(ctx context.Context, r io.Reader, exp ocispec.Descriptor) (ocispec.Descriptor, error) {
+	if _, ok := s.get(exp.Digest); ok && exp.Digest != "" {
+		return ocispec.Descriptor{}, errdefs.ErrAlreadyExists
+	}
+	return s.memStore.Ingest(ctx, r, exp)
+}
+
+// TestLoadTwice loads the same archives twice into one store that refuses
+// blobs it has: the second load gives the same images.
+func TestLoadTwice(t *testing.T) {
+	ctx := context.Background()
+	src := newMemStore()
+	img := buildImage(t, src, [][]byte{fileLayer(t, "a", "1")}, compGzip, ocispec.ImageConfig{})
+	var saved bytes.Buffer
+	if err := Save(ctx, &saved, []Image{{Names: []string{"docker.io/library/a:latest"}, Manifest: img.manifest}}, src); err != nil {
+		t.Fatal(err)
+	}
+	files, _, _ := legacyArchive(t, fileLayer(t, "one", "1"), fileLayer(t, "two", "2"), fileLayer(t, "three", "3"))
+	for name, arch := range map[string][]byte{"saved": saved.Bytes(), "legacy": makeTar(t, files)} {
+		t.Run(name, func(t *testing.T) {
+			s := strictStore{newMemStore()}
+			first, err := Load(ctx, bytes.NewReader(arch), s)
+			if err != nil {
+				t.Fatalf("first Load: %v", err)
+			}
+			second, err := Load(ctx, bytes.NewReader(arch), s)
+			if err != nil {
+				t.Fatalf("second Load: %v", err)
+			}
+			if !loadedEqual(first, second) {
+				t.Errorf("got %+v the second time, want %+v", second, first)
+			}
+		})
+	}
+}
