@@ -16,8 +16,11 @@ import (
 type Compression int
 
 const (
+	// Uncompressed is a plain tar stream.
 	Uncompressed Compression = iota
+	// Gzip is gzip (RFC 1952), possibly of several members.
 	Gzip
+	// Zstd is zstd frames (RFC 8878).
 	Zstd
 )
 
