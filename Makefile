@@ -42,12 +42,9 @@ demo: deps-demo build
 bench: deps-bench build
 	bench/runtime/run
 
+# Every fuzz target, FUZZTIME each (default 20s).
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./runtime/spec/
-	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./runtime/seccomp/
-	$(GO) test -run '^$$' -fuzz FuzzParseMountOptions -fuzztime 20s ./runtime/container/
-	$(GO) test -run '^$$' -fuzz FuzzCgroupPath -fuzztime 20s ./runtime/cgroups/
-	$(GO) test -run '^$$' -fuzz FuzzDeviceRules -fuzztime 20s ./runtime/cgroups/
+	scripts/fuzz
 
 clean:
 	rm -rf $(BIN)
