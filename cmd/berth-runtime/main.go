@@ -1,4 +1,12 @@
 // Command berth-runtime is berth's OCI runtime, with runc's command line.
+
+// No container-aware GOMAXPROCS (Go 1.25): sysmon would keep re-reading
+// the cgroup CPU limit files of a process that lives milliseconds, and in a
+// container's init hold fds of the host's cgroupfs. (The runtime still
+// reads them once at start, for its metrics.)
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
 package main
 
 import (

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -26,6 +27,19 @@ func (m *manager) freezer() (dir string, v2 bool, err error) {
 		return m.v2.dir, true, nil
 	}
 	return "", false, fmt.Errorf("freezer cgroup controller is not mounted under %s", m.root)
+}
+
+// FreezerStateOf reads the freezer state of a cgroup from its persisted
+// paths (Manager.Paths) alone, without reading the mount table as Load
+// does: every runtime command that derives a container's status reads it.
+func FreezerStateOf(paths map[string]string) (string, error) {
+	if dir, ok := paths["freezer"]; ok {
+		return freezerState(dir, false)
+	}
+	if dir, ok := paths[""]; ok {
+		return freezerState(dir, true)
+	}
+	return "", errors.New("freezer cgroup controller is not mounted")
 }
 
 func (m *manager) Freeze() error { return m.freeze(true) }

@@ -13,6 +13,8 @@ import (
 	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/runtime/cgroups"
 )
 
 // Statuses of a container, as the OCI runtime spec names them.
@@ -171,10 +173,8 @@ func (c *Container) Status() string {
 	if _, err := os.Lstat(filepath.Join(c.dir, fifoName)); err == nil {
 		return Created
 	}
-	if m, err := c.cgroup(); err == nil {
-		if st, err := m.FreezerState(); err == nil && st == "FROZEN" {
-			return Paused
-		}
+	if st, err := cgroups.FreezerStateOf(c.CgroupPaths); err == nil && st == cgroups.Frozen {
+		return Paused
 	}
 	return Running
 }
