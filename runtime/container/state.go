@@ -93,6 +93,49 @@ func Load(root, id string) (*Container, error) {
 	return &c, nil
 }
 
+// LoadForExec reads the state of container id under root for exec: its
+// Spec holds only process and linux.namespaces, seccomp and personality,
+// enough for Exec and Status. Decoding the whole spec in a freshly started
+// runtime costs about a millisecond of reflection, a tenth of an exec.
+func LoadForExec(root, id string) (*Container, error) {
+	if err := ValidateID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, classf(errdefs.ErrNotFound, "container %s does not exist", id)
+		}
+		return nil, fmt.Errorf("load container %s: %w", id, err)
+	}
+	// The outer Spec, shallower, takes "spec" from the embedded one.
+	var st struct {
+		Container
+		Spec struct {
+			Process *specs.Process `json:"process"`
+			Linux   *struct {
+				Namespaces  []specs.LinuxNamespace  `json:"namespaces"`
+				Seccomp     *specs.LinuxSeccomp     `json:"seccomp"`
+				Personality *specs.LinuxPersonality `json:"personality"`
+			} `json:"linux"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("load container %s: decode %s: %w", id, stateFile, err)
+	}
+	c := st.Container
+	c.Spec = &specs.Spec{Process: st.Spec.Process, Linux: &specs.Linux{}}
+	if l := st.Spec.Linux; l != nil {
+		c.Spec.Linux = &specs.Linux{Namespaces: l.Namespaces, Seccomp: l.Seccomp, Personality: l.Personality}
+	}
+	if c.Spec.Process == nil {
+		return nil, fmt.Errorf("load container %s: %s has no process", id, stateFile)
+	}
+	c.dir = dir
+	return &c, nil
+}
+
 // RemoveOrphan removes the state directory of id when it holds no
 // state.json (a create that was killed half-way); a valid container is
 // left alone.

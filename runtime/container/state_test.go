@@ -1,6 +1,14 @@
 package container
 
-import "testing"
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 func TestValidateID(t *testing.T) {
 	for _, tc := range []struct {
@@ -51,4 +59,44 @@ func FuzzParseMountOptions(f *testing.F) {
 		}
 		parseMountOptions(opts) // must not panic
 	})
+}
+
+func TestLoadForExec(t *testing.T) {
+	root := t.TempDir()
+	c := &Container{
+		ID: "x", InitPid: 42, InitStart: 7, Bundle: "/b", CgroupPaths: map[string]string{"freezer": "/sys/fs/cgroup/freezer/x"},
+		Spec: &specs.Spec{
+			Hostname: "h", Process: &specs.Process{Args: []string{"sh"}, Cwd: "/"},
+			Linux: &specs.Linux{
+				Namespaces:  []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+				Seccomp:     &specs.LinuxSeccomp{DefaultAction: specs.ActAllow},
+				Personality: &specs.LinuxPersonality{Domain: specs.PerLinux},
+				Sysctl:      map[string]string{"a": "b"},
+			},
+		},
+		dir: filepath.Join(root, "x"),
+	}
+	if err := os.Mkdir(c.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadForExec(root, "x")
+	if err != nil {
+		t.Fatalf("LoadForExec: %v", err)
+	}
+	if got.InitPid != 42 || got.InitStart != 7 || got.Bundle != "/b" || got.Dir() != c.dir || got.CgroupPaths["freezer"] != c.CgroupPaths["freezer"] {
+		t.Errorf("got %+v, want the saved state", got)
+	}
+	l := got.Spec.Linux
+	if got.Spec.Process.Args[0] != "sh" || len(l.Namespaces) != 1 || l.Seccomp == nil || l.Personality == nil {
+		t.Errorf("got spec %+v, want process, namespaces, seccomp and personality", got.Spec)
+	}
+	if got.Spec.Hostname != "" || l.Sysctl != nil {
+		t.Errorf("got hostname %q, sysctl %v; want only what exec reads", got.Spec.Hostname, l.Sysctl)
+	}
+	if _, err := LoadForExec(root, "missing"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("missing container: got %v, want ErrNotFound", err)
+	}
 }

@@ -44,7 +44,7 @@ type initConfig struct {
 	InitPid      int               `json:"initPid"` // in the runtime's pid namespace, for hook state
 	Bundle       string            `json:"bundle"`
 	Spec         *specs.Spec       `json:"spec"`
-	Process      *specs.Process    `json:"process"`
+	Process      *specs.Process    `json:"process,omitempty"` // exec only: create runs Spec.Process
 	NoPivot      bool              `json:"noPivot,omitempty"`
 	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
 	PreserveFDs  int               `json:"preserveFds,omitempty"`
