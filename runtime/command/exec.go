@@ -53,12 +53,10 @@ func runExec(a *app, args []string) error {
 	if len(pos) < 1 {
 		return fmt.Errorf("exec: expects a container id")
 	}
-	container.Mark("exec-load") //MARK
 	c, err := container.LoadForExec(a.root, pos[0])
 	if err != nil {
 		return err
 	}
-	container.Mark("exec-loaded") //MARK
 	p, err := ef.build(c.Spec.Process, pos[1:])
 	if err != nil {
 		return err
@@ -99,13 +97,11 @@ func runExec(a *app, args []string) error {
 		defer t.close()
 	}
 	sigs.to(pid, t)
-	container.Mark("exec-waiting") //MARK
 	code, err := container.Wait(pid)
 	sigs.stop()
 	if err != nil {
 		return fmt.Errorf("wait for exec process %d: %w", pid, err)
 	}
-	container.Mark("exec-stopped") //MARK
 	return exitCode(code)
 }
 

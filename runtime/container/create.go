@@ -55,7 +55,6 @@ type Warnf func(format string, args ...any)
 // Create creates container opts.ID from the bundle. On any failure it leaves
 // nothing behind: no state directory, process, cgroup or mount.
 func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err error) {
-	Mark("create-begin") //MARK
 	if err := ValidateID(opts.ID); err != nil {
 		return nil, err
 	}
@@ -86,7 +85,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	} else if len(unknown) > 0 && warn != nil {
 		warn("skipping capabilities the kernel does not know: %v", unknown)
 	}
-	Mark("checks-done") //MARK
 	plan, err := planNamespaces(s.Linux)
 	if err != nil {
 		return nil, err
@@ -128,7 +126,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 
 	// The cgroups exist before init starts, so that init joins them as
 	// it starts (see process.joinCgroups); limits are set while it boots.
-	Mark("statedir-made") //MARK
 	cg, err := newCgroup(opts, s)
 	if err != nil {
 		return nil, err
@@ -138,7 +135,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
 	}
 	c.CgroupPaths = cg.Paths()
-	Mark("cgroup-created") //MARK
 	p := &process{
 		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
@@ -162,7 +158,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, err
 	}
 	defer started.sync.f.Close()
-	Mark("init-started") //MARK
 	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
 		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
 	}
@@ -178,7 +173,6 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 			return nil, fmt.Errorf("chown %s to the container's root: %w", fifoPath, err)
 		}
 	}
-	Mark("fifo-made") //MARK
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
@@ -188,21 +182,17 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if err := cg.Set(withDefaultDevices(s)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits: %w", err)
 	}
-	Mark("cgroup-set") //MARK
 	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
 	if err := started.sync.sendConfig(cfg, int(fifo.Fd())); err != nil {
 		return nil, err
 	}
-	Mark("config-sent") //MARK
 	if err := c.waitReady(ctx, started.sync); err != nil {
 		return nil, err
 	}
-	Mark("ready") //MARK
 	if err := c.save(); err != nil {
 		return nil, err
 	}
-	Mark("saved") //MARK
 	if opts.PidFile != "" {
 		if err := writePidFile(opts.PidFile, c.InitPid); err != nil {
 			return nil, err
