@@ -27,9 +27,13 @@ func prepareRootfs(cfg *initConfig) (devBound bool, err error) {
 		return false, fmt.Errorf("set propagation of / in container: %w", err)
 	}
 	// 2. pivot_root refuses a new root whose parent mount is shared, and
-	// a non-recursive (or shared) propagation leaves it shared.
-	if err := makeParentSlave(rootfs); err != nil {
-		return false, err
+	// a non-recursive (or shared) propagation leaves it shared. After a
+	// recursive private, slave or unbindable (the default: rslave) no mount
+	// is shared, and the mount table need not be read.
+	if prop&unix.MS_REC == 0 || prop&unix.MS_SHARED != 0 {
+		if err := makeParentSlave(rootfs); err != nil {
+			return false, err
+		}
 	}
 	// 3. The rootfs must be a mount point of its own.
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
