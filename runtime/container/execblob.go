@@ -74,17 +74,24 @@ func fastExecOK(p *specs.Process, s *specs.Spec) bool {
 	if s.Linux.Personality != nil {
 		return false
 	}
-	if sc := s.Linux.Seccomp; sc != nil {
-		if sc.ListenerPath != "" {
-			return false
-		}
-		for _, r := range sc.Syscalls {
-			if r.Action == specs.ActNotify {
-				return false
-			}
+	return !seccompNeedsListener(s.Linux.Seccomp)
+}
+
+// seccompNeedsListener reports whether sc asks for a notify listener,
+// whose fd init must send on: such a profile is loaded by Go's init.
+func seccompNeedsListener(sc *specs.LinuxSeccomp) bool {
+	if sc == nil {
+		return false
+	}
+	if sc.ListenerPath != "" {
+		return true
+	}
+	for _, r := range sc.Syscalls {
+		if r.Action == specs.ActNotify {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // encodeExecBlob compiles p (running in a container of spec s) for nsexec.

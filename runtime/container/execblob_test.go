@@ -105,3 +105,30 @@ func TestEncodeExecBlob(t *testing.T) {
 		t.Errorf("args with NUL: got no error, want one")
 	}
 }
+
+func TestPrecompileSeccomp(t *testing.T) {
+	allow := func(listener string) *specs.Spec {
+		return &specs.Spec{Linux: &specs.Linux{Seccomp: &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86_64}, ListenerPath: listener,
+		}}}
+	}
+	s := allow("")
+	out, c, err := precompileSeccomp(s)
+	if err != nil {
+		t.Fatalf("precompile: %v", err)
+	}
+	if c == nil || len(c.Prog) == 0 || len(c.Prog)%8 != 0 {
+		t.Errorf("got program %+v, want whole instructions", c)
+	}
+	if out.Linux.Seccomp != nil || s.Linux.Seccomp == nil {
+		t.Errorf("got init spec seccomp %v, original %v; want it only in the original", out.Linux.Seccomp, s.Linux.Seccomp)
+	}
+	s = allow("/run/agent.sock")
+	if out, c, err := precompileSeccomp(s); err != nil || c != nil || out != s {
+		t.Errorf("listener profile: got %v, %+v, %v; want the spec as is", out == s, c, err)
+	}
+	s = &specs.Spec{Linux: &specs.Linux{}}
+	if out, c, err := precompileSeccomp(s); err != nil || c != nil || out != s {
+		t.Errorf("no seccomp: got %v, %+v, %v; want the spec as is", out == s, c, err)
+	}
+}

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -28,10 +29,21 @@ type finalizer struct {
 	initPid     int
 	id, bundle  string
 	listenerFD  int
+	bpf         []unix.SockFilter // precompiled linux.seccomp, if any
+	bpfFlags    uint
 }
 
 func prepareFinalize(cfg *initConfig, p *specs.Process, s *specs.Spec) (*finalizer, error) {
 	f := &finalizer{p: p, s: s, preserveFDs: cfg.PreserveFDs, initPid: cfg.InitPid, id: cfg.ID, bundle: cfg.Bundle, listenerFD: cfg.ListenerFD}
+	if c := cfg.Seccomp; c != nil {
+		if len(c.Prog) == 0 || len(c.Prog)%8 != 0 {
+			return nil, fmt.Errorf("seccomp program of %d bytes", len(c.Prog))
+		}
+		for b := c.Prog; len(b) > 0; b = b[8:] {
+			f.bpf = append(f.bpf, unix.SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])})
+		}
+		f.bpfFlags = c.Flags
+	}
 	f.env = withHome(p.Env, p.User.UID)
 	path, err := lookPath(p.Args[0], f.env)
 	if err != nil {
@@ -84,8 +96,8 @@ func (f *finalizer) exec() error {
 	}
 	// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
 	// before the user and capabilities change.
-	if sc != nil && !p.NoNewPrivileges {
-		if err := f.loadSeccomp(sc); err != nil {
+	if !p.NoNewPrivileges {
+		if err := f.seccomp(sc); err != nil {
 			return err
 		}
 	}
@@ -107,14 +119,23 @@ func (f *finalizer) exec() error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("set no_new_privs: %w", err)
 		}
-		if sc != nil {
-			if err := f.loadSeccomp(sc); err != nil {
-				return err
-			}
+		if err := f.seccomp(sc); err != nil {
+			return err
 		}
 	}
 	err := unix.Exec(f.path, p.Args, f.env)
 	return fmt.Errorf("exec %s: %w", f.path, err)
+}
+
+// seccomp installs the precompiled filter, or compiles and installs sc.
+func (f *finalizer) seccomp(sc *specs.LinuxSeccomp) error {
+	if f.bpf != nil {
+		return seccomp.Install(f.bpf, f.bpfFlags)
+	}
+	if sc != nil {
+		return f.loadSeccomp(sc)
+	}
+	return nil
 }
 
 func (f *finalizer) loadSeccomp(sc *specs.LinuxSeccomp) error {

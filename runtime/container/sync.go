@@ -56,6 +56,16 @@ type initConfig struct {
 	ConsoleFD    int               `json:"consoleFd"`
 	FifoFD       int               `json:"fifoFd"`
 	ListenerFD   int               `json:"listenerFd"` // connection to linux.seccomp.listenerPath
+	// Seccomp is linux.seccomp compiled by the parent (see precompileSeccomp);
+	// Spec.Linux.Seccomp is then left out.
+	Seccomp *compiledSeccomp `json:"seccompBpf,omitempty"`
+}
+
+// compiledSeccomp is a seccomp program as seccomp.Filter returns it, its
+// instructions packed as struct sock_filter in native byte order.
+type compiledSeccomp struct {
+	Prog  []byte `json:"prog"`
+	Flags uint   `json:"flags"`
 }
 
 type syncConn struct{ f *os.File }

@@ -100,3 +100,13 @@ func Filter(cfg *specs.LinuxSeccomp) (prog []unix.SockFilter, flags uint, err er
 	}
 	return prog, withListener(bits, false), nil
 }
+
+// Install installs prog, as Filter compiled it with flags, on the calling
+// thread, with the same requirements as Load.
+func Install(prog []unix.SockFilter, flags uint) error {
+	if len(prog) == 0 {
+		return fmt.Errorf("load seccomp filter: empty program")
+	}
+	_, err := install(prog, flags&^unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+	return err
+}
