@@ -35,6 +35,11 @@ func Init() {
 		os.Exit(1) // the parent is gone or sent garbage: nobody to tell
 	}
 	cfg := m.Config
+	cfg.Spec = cfg.Wire.s
+	if cfg.Spec == nil || cfg.Spec.Linux == nil {
+		sc.send(syncMsg{Type: msgError, Msg: "init config without a spec"})
+		os.Exit(1)
+	}
 	for _, fd := range []int{cfg.ConsoleFD, cfg.ListenerFD} {
 		if fd >= 0 {
 			unix.CloseOnExec(fd)

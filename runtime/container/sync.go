@@ -43,7 +43,8 @@ type initConfig struct {
 	ID           string            `json:"id"`
 	InitPid      int               `json:"initPid"` // in the runtime's pid namespace, for hook state
 	Bundle       string            `json:"bundle"`
-	Spec         *specs.Spec       `json:"spec"`
+	Spec         *specs.Spec       `json:"-"`
+	Wire         wireSpec          `json:"spec"`              // Spec on the socket
 	Process      *specs.Process    `json:"process,omitempty"` // exec only: create runs Spec.Process
 	NoPivot      bool              `json:"noPivot,omitempty"`
 	NoNewKeyring bool              `json:"noNewKeyring,omitempty"`
@@ -203,6 +204,7 @@ func socketpair() (parent, child *os.File, err error) {
 // failed in nsexec, before reading anything), the error it left on the
 // socket is more telling than the broken pipe.
 func (c syncConn) sendConfig(cfg *initConfig, fds ...int) error {
+	cfg.Wire = wireSpec{cfg.Spec}
 	err := c.send(syncMsg{Type: msgConfig, Config: cfg}, fds...)
 	if err == nil {
 		return nil
@@ -211,4 +213,71 @@ func (c syncConn) sendConfig(cfg *initConfig, fds ...int) error {
 		return rerr
 	}
 	return fmt.Errorf("send config to init: %w", err)
+}
+
+// wireSpec carries initConfig.Spec. encoding/json builds, for a struct it
+// decodes into, the encoders of every type reachable from it, and
+// specs.Spec reaches the cgroup resources and the Solaris, Windows, VM,
+// z/OS and FreeBSD types: most of a millisecond in a freshly started init,
+// which never reads them. Init decodes into initSpec instead; the parent
+// encodes the whole spec.
+type wireSpec struct{ s *specs.Spec }
+
+func (w wireSpec) MarshalJSON() ([]byte, error) { return json.Marshal(w.s) }
+
+func (w *wireSpec) UnmarshalJSON(data []byte) error {
+	var in *initSpec
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	w.s = in.spec()
+	return nil
+}
+
+// initSpec is the part of specs.Spec that init reads, with the same JSON
+// names; everything else stays with the parent (cgroup resources,
+// linux.intelRdt, memoryPolicy and netDevices, other platforms).
+type initSpec struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process,omitempty"`
+	Root        *specs.Root       `json:"root,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Domainname  string            `json:"domainname,omitempty"`
+	Mounts      []specs.Mount     `json:"mounts,omitempty"`
+	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Linux       *struct {
+		UIDMappings       []specs.LinuxIDMapping           `json:"uidMappings,omitempty"`
+		GIDMappings       []specs.LinuxIDMapping           `json:"gidMappings,omitempty"`
+		Sysctl            map[string]string                `json:"sysctl,omitempty"`
+		CgroupsPath       string                           `json:"cgroupsPath,omitempty"`
+		Namespaces        []specs.LinuxNamespace           `json:"namespaces,omitempty"`
+		Devices           []specs.LinuxDevice              `json:"devices,omitempty"`
+		Seccomp           *specs.LinuxSeccomp              `json:"seccomp,omitempty"`
+		RootfsPropagation string                           `json:"rootfsPropagation,omitempty"`
+		MaskedPaths       []string                         `json:"maskedPaths,omitempty"`
+		ReadonlyPaths     []string                         `json:"readonlyPaths,omitempty"`
+		MountLabel        string                           `json:"mountLabel,omitempty"`
+		Personality       *specs.LinuxPersonality          `json:"personality,omitempty"`
+		TimeOffsets       map[string]specs.LinuxTimeOffset `json:"timeOffsets,omitempty"`
+	} `json:"linux,omitempty"`
+}
+
+func (in *initSpec) spec() *specs.Spec {
+	if in == nil {
+		return nil
+	}
+	s := &specs.Spec{
+		Version: in.Version, Process: in.Process, Root: in.Root, Hostname: in.Hostname,
+		Domainname: in.Domainname, Mounts: in.Mounts, Hooks: in.Hooks, Annotations: in.Annotations,
+	}
+	if l := in.Linux; l != nil {
+		s.Linux = &specs.Linux{
+			UIDMappings: l.UIDMappings, GIDMappings: l.GIDMappings, Sysctl: l.Sysctl, CgroupsPath: l.CgroupsPath,
+			Namespaces: l.Namespaces, Devices: l.Devices, Seccomp: l.Seccomp, RootfsPropagation: l.RootfsPropagation,
+			MaskedPaths: l.MaskedPaths, ReadonlyPaths: l.ReadonlyPaths, MountLabel: l.MountLabel,
+			Personality: l.Personality, TimeOffsets: l.TimeOffsets,
+		}
+	}
+	return s
 }
