@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/runtime/cgroups"
+	"github.com/berth-dev/berth/runtime/spec"
 )
 
 // Statuses of a container, as the OCI runtime spec names them.
@@ -85,12 +86,21 @@ func Load(root, id string) (*Container, error) {
 		}
 		return nil, fmt.Errorf("load container %s: %w", id, err)
 	}
-	var c Container
-	if err := json.Unmarshal(data, &c); err != nil {
+	var st stateJSON
+	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("load container %s: decode %s: %w", id, stateFile, err)
 	}
+	c := st.Container
+	c.Spec = st.Spec.Spec()
 	c.dir = dir
 	return &c, nil
+}
+
+// stateJSON is state.json: the Container, its spec as a spec.Doc (see
+// there why). The outer Spec, shallower, takes "spec" from the embedded one.
+type stateJSON struct {
+	Container
+	Spec *spec.Doc `json:"spec"`
 }
 
 // LoadForExec reads the state of container id under root for exec: its
@@ -178,7 +188,7 @@ func List(root string) ([]*Container, error) {
 
 // save writes state.json crash-safely: temp file, fsync, rename.
 func (c *Container) save() error {
-	data, err := json.Marshal(c)
+	data, err := json.Marshal(stateJSON{Container: *c, Spec: spec.ToDoc(c.Spec)})
 	if err != nil {
 		return fmt.Errorf("save container %s: %w", c.ID, err)
 	}

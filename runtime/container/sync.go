@@ -9,6 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/runtime/spec"
 )
 
 // Message types on the sync socket between the runtime and init.
@@ -220,10 +222,10 @@ func (c syncConn) sendConfig(cfg *initConfig, fds ...int) error {
 // specs.Spec reaches the cgroup resources and the Solaris, Windows, VM,
 // z/OS and FreeBSD types: most of a millisecond in a freshly started init,
 // which never reads them. Init decodes into initSpec instead; the parent
-// encodes the whole spec.
+// encodes the spec as a spec.Doc.
 type wireSpec struct{ s *specs.Spec }
 
-func (w wireSpec) MarshalJSON() ([]byte, error) { return json.Marshal(w.s) }
+func (w wireSpec) MarshalJSON() ([]byte, error) { return json.Marshal(spec.ToDoc(w.s)) }
 
 func (w *wireSpec) UnmarshalJSON(data []byte) error {
 	var in *initSpec
