@@ -18,7 +18,7 @@ const Bucket = "snapshots/overlay"
 
 // Snapshotter keeps snapshots as overlayfs layers under root/snapshots.
 type Snapshotter struct {
-	st       *storage.Store
+	storage.Common
 	indexOff bool
 }
 
@@ -40,7 +40,9 @@ func New(root string, db *bolt.DB) (*Snapshotter, error) {
 		return nil, err
 	}
 	idx, _ := os.ReadFile("/sys/module/overlay/parameters/index")
-	return &Snapshotter{st: st, indexOff: strings.TrimSpace(string(idx)) == "Y"}, nil
+	s := &Snapshotter{indexOff: strings.TrimSpace(string(idx)) == "Y"}
+	s.Common = storage.Common{St: st, MountsOf: s.mounts}
+	return s, nil
 }
 
 // Features: overlay whiteouts, and rebase on Commit.
@@ -48,57 +50,17 @@ func (s *Snapshotter) Features() snapshot.Features {
 	return snapshot.Features{OverlayWhiteouts: true, Rebase: true}
 }
 
-func (s *Snapshotter) Stat(ctx context.Context, key string) (snapshot.Info, error) {
-	return s.st.Stat(ctx, key)
-}
-
 func (s *Snapshotter) Prepare(ctx context.Context, key, parent string, opts ...snapshot.Opt) ([]mount.Mount, error) {
-	r, parents, err := s.st.Create(ctx, snapshot.KindActive, key, parent, snapshot.NewOptions(opts...), nil)
+	r, parents, err := s.St.Create(ctx, snapshot.KindActive, key, parent, snapshot.NewOptions(opts...), nil)
 	if err != nil {
 		return nil, err
-	}
-	return s.mounts(r, parents), nil
-}
-
-func (s *Snapshotter) View(ctx context.Context, key, parent string, opts ...snapshot.Opt) ([]mount.Mount, error) {
-	r, parents, err := s.st.Create(ctx, snapshot.KindView, key, parent, snapshot.NewOptions(opts...), nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.mounts(r, parents), nil
-}
-
-func (s *Snapshotter) Mounts(ctx context.Context, key string) ([]mount.Mount, error) {
-	r, parents, err := s.st.Get(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("mounts of snapshot %s: %w", key, err)
-	}
-	if r.Kind == snapshot.KindCommitted {
-		return nil, fmt.Errorf("mounts of snapshot %s: committed snapshots are mounted through a view: %w", key, errdefs.ErrFailedPrecondition)
 	}
 	return s.mounts(r, parents), nil
 }
 
 func (s *Snapshotter) Commit(ctx context.Context, name, key string, opts ...snapshot.Opt) error {
-	return s.st.Commit(ctx, name, key, snapshot.NewOptions(opts...), true)
+	return s.St.Commit(ctx, name, key, snapshot.NewOptions(opts...), true)
 }
-
-func (s *Snapshotter) Remove(ctx context.Context, key string) error { return s.st.Remove(ctx, key) }
-
-func (s *Snapshotter) Walk(ctx context.Context, fn func(snapshot.Info) error) error {
-	return s.st.Walk(ctx, fn)
-}
-
-func (s *Snapshotter) Usage(ctx context.Context, key string) (snapshot.Usage, error) {
-	return s.st.Usage(ctx, key)
-}
-
-func (s *Snapshotter) Orphans(ctx context.Context) ([]string, error) { return s.st.Orphans(ctx) }
-
-func (s *Snapshotter) Cleanup(ctx context.Context) ([]string, error) { return s.st.Cleanup(ctx) }
-
-// Close releases nothing: the database belongs to the caller.
-func (s *Snapshotter) Close() error { return nil }
 
 func (s *Snapshotter) mounts(r storage.Record, parents []uint64) []mount.Mount {
 	rw := "rw"
@@ -107,20 +69,20 @@ func (s *Snapshotter) mounts(r storage.Record, parents []uint64) []mount.Mount {
 	}
 	switch {
 	case len(parents) == 0:
-		return []mount.Mount{{Type: "bind", Source: s.st.FS(r.ID), Options: []string{"rbind", rw}}}
+		return []mount.Mount{{Type: "bind", Source: s.St.FS(r.ID), Options: []string{"rbind", rw}}}
 	case r.Kind == snapshot.KindView && len(parents) == 1:
-		return []mount.Mount{{Type: "bind", Source: s.st.FS(parents[0]), Options: []string{"rbind", "ro"}}}
+		return []mount.Mount{{Type: "bind", Source: s.St.FS(parents[0]), Options: []string{"rbind", "ro"}}}
 	}
 	lowers := make([]string, len(parents))
 	for i, id := range parents {
-		lowers[i] = strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(s.st.FS(id))
+		lowers[i] = strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace(s.St.FS(id))
 	}
 	var opts []string
 	if s.indexOff {
 		opts = append(opts, "index=off")
 	}
 	if r.Kind == snapshot.KindActive {
-		opts = append(opts, "upperdir="+s.st.FS(r.ID), "workdir="+s.st.Work(r.ID))
+		opts = append(opts, "upperdir="+s.St.FS(r.ID), "workdir="+s.St.Work(r.ID))
 	}
 	opts = append(opts, "lowerdir="+strings.Join(lowers, ":"))
 	return []mount.Mount{{Type: "overlay", Source: "overlay", Options: opts}}
