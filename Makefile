@@ -10,13 +10,19 @@ LDFLAGS   := -s -w -X $(PKG)/runtime/command.Version=$(VERSION) -X $(PKG)/runtim
 
 all: build
 
-build: $(BIN)/berth-runtime
+build: $(BIN)/berth-runtime $(BIN)/berth-shim
 
 # berth-runtime is linked statically: no dynamic loader on the container
 # start path, and nothing to resolve from the host's libraries at exec.
 $(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.go' -o -name '*.c') go.mod go.sum
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $@ ./cmd/berth-runtime
+
+# berth-shim, one per container, is a small static C program: its memory
+# is paid once per running container (see shim/doc.go).
+$(BIN)/berth-shim: $(wildcard shim/berth-shim/*.c shim/berth-shim/*.h)
+	@mkdir -p $(BIN)
+	$(CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
 
 deps-test:
 	scripts/install-deps test

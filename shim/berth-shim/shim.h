@@ -1,0 +1,125 @@
+/*
+ * berth-shim: the per-container supervisor. See ../doc.go for the protocol
+ * between berthd (the Go package shim) and this program.
+ *
+ * One process per container, single-threaded, one epoll loop; every fd it
+ * owns is close-on-exec, and the runtime's children get only their stdio.
+ */
+#ifndef BERTH_SHIM_H
+#define BERTH_SHIM_H
+
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define LINE_MAX_LOG (16 * 1024)       /* Docker splits log lines at 16 KiB */
+#define CLIENT_OUT_MAX (1024 * 1024)   /* an attach client further behind is dropped */
+#define CLIENT_IN_MAX 4096
+
+enum kind { K_SIG, K_CTL_LISTEN, K_ATT_LISTEN, K_OUT, K_ERR, K_STDIN, K_CTL, K_ATT };
+enum stream { S_STDOUT = 1, S_STDERR = 2 };
+
+/* ev is what epoll hands back: every registered fd starts with one. */
+struct ev {
+	enum kind kind;
+	int fd;
+};
+
+struct opts {
+	const char *id, *bundle, *runtime, *runtime_root, *state_dir, *log_path;
+	long long log_max_size; /* <= 0: never rotate */
+	int log_max_files;      /* total files, the current one included (Docker's max-file) */
+	int tty, stdin_open;
+	int sync_fd;
+};
+
+/* logw writes Docker's json-file format with size-based rotation. */
+struct logw {
+	const char *path;
+	int fd;
+	long long size, max_size;
+	int max_files;
+	char line[2][LINE_MAX_LOG]; /* pending partial line per stream */
+	size_t len[2];
+	char *rec;                  /* the record being encoded */
+	size_t rec_cap;
+	int failed;                 /* a write failed: reported once */
+	int created;                /* log_open created the file */
+};
+
+struct ctlconn {
+	struct ev ev;
+	size_t len;
+	char buf[256];
+};
+
+struct client {
+	struct ev ev;
+	struct client *next;
+	char *out;                  /* queued output the socket did not take yet */
+	size_t out_len, out_cap;
+	char in[CLIENT_IN_MAX];     /* stdin read from the client, not yet written */
+	size_t in_off, in_len;
+	uint32_t events;
+	int rd_done;                /* the client closed its end for writing */
+	int dead;                   /* dropped; freed after the current epoll batch */
+};
+
+struct shim {
+	struct opts o;
+	char ctl_path[108], att_path[108], console_path[108];
+	char *init_pid_path, *info_path, *exit_path, *rtlog_path, *shimlog_path;
+	int epfd;
+	struct ev sig, ctl_l, att_l, out, err, in;
+	int in_closed;              /* close-stdin was asked or the container closed it */
+	int stdin_waiting;          /* EPOLLOUT registered on the stdin fd */
+	struct client *clients;
+	struct client *dropped;     /* see serve */
+	struct logw log;
+	pid_t init_pid;
+	char oom_file[4096];        /* memory.oom_control (v1) or memory.events (v2) */
+	long long oom_base;
+};
+
+/* util.c */
+int write_all(int fd, const void *buf, size_t n);
+int write_file_atomic(const char *path, const char *data, size_t n);
+char *path_join(const char *dir, const char *name);
+void fmt_time(char *buf, size_t n, const struct timespec *ts);
+size_t json_escape(char *dst, const char *src, size_t n);
+int read_small(const char *path, char *buf, size_t n);
+void warnx_shim(struct shim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void set_nonblock(int fd);
+int ep_add(struct shim *s, struct ev *ev, uint32_t events);
+int ep_mod(struct shim *s, struct ev *ev, uint32_t events);
+void ep_del(struct shim *s, struct ev *ev);
+
+/* runtime.c */
+int runtime_run(struct shim *s, const char *const *verb, int fd0, int fd1, int fd2, char *err, size_t errlen);
+pid_t spawn(const char *const *argv, int fd0, int fd1, int fd2);
+int wait_child(pid_t pid);
+
+/* logfile.c */
+int log_open(struct logw *l, const char *path, long long max_size, int max_files);
+void log_feed(struct shim *s, enum stream st, const char *data, size_t n);
+void log_flush(struct shim *s);
+void log_close(struct logw *l);
+
+/* attach.c */
+void attach_accept(struct shim *s);
+void attach_broadcast(struct shim *s, enum stream st, const char *data, size_t n);
+void attach_event(struct shim *s, struct client *c, uint32_t events);
+void attach_stdin_ready(struct shim *s);
+void attach_close_stdin(struct shim *s);
+void attach_finish(struct shim *s);
+
+/* control.c */
+void control_accept(struct shim *s);
+void control_event(struct shim *s, struct ctlconn *c);
+
+/* main.c */
+int listen_unix(struct shim *s, const char *path, char *err, size_t errlen);
+
+#endif
