@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"flag"
+	"os"
 
 	"github.com/berth-dev/berth/runtime/container"
 )
@@ -28,6 +29,9 @@ func (c *createFlags) opts(a *app, id string) container.CreateOpts {
 		Root: a.root, ID: id, Bundle: c.bundle, PidFile: c.pidFile, ConsoleSocket: c.consoleSocket,
 		NoPivot: c.noPivot, NoNewKeyring: c.noNewKeyring, PreserveFDs: c.preserveFDs,
 		SystemdCgroup: a.systemdCgroup,
+		// BERTH_INIT=go: Go's init creates every container (the C init
+		// is the default where it can; see container/initplan.go).
+		GoInit: os.Getenv("BERTH_INIT") == "go",
 	}
 }
 

@@ -44,6 +44,9 @@ type CreateOpts struct {
 	// KeepChild leaves init as a child of this process, so the caller can
 	// wait for it (run).
 	KeepChild bool
+	// GoInit makes Go's init create the container even where the C init
+	// could (BERTH_INIT=go; see initplan.go).
+	GoInit bool
 	// Spec, when set, is the bundle's config as spec.Load read it from
 	// the absolute bundle path: run reads it first (for process.terminal),
 	// and decoding it twice costs time at every start.
@@ -141,7 +144,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
-		cgroupPaths: c.CgroupPaths,
+		cgroupPaths: c.CgroupPaths, cInit: cInitEligible(opts, s, plan),
 	}
 	cfg := &initConfig{
 		ID: opts.ID, Bundle: bundle, Spec: s,
@@ -184,12 +187,9 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if err := cg.Set(withDefaultDevices(s)); err != nil {
 		return nil, fmt.Errorf("set cgroup limits: %w", err)
 	}
-	if cfg.Spec, cfg.Seccomp, err = precompileSeccomp(s); err != nil {
-		return nil, err
-	}
 	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
-	if err := started.sync.sendConfig(cfg, int(fifo.Fd())); err != nil {
+	if err := sendInit(started.sync, cfg, p.cInit, int(fifo.Fd())); err != nil {
 		return nil, err
 	}
 	if err := c.waitReady(ctx, started.sync); err != nil {
@@ -205,6 +205,27 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	}
 	started.reapIntermediate()
 	return c, nil
+}
+
+// sendInit sends init what to do: the plan for the C init when it can
+// create the container (cInit: init was started to look for one), else
+// the config for Go's init, whose seccomp profile is compiled here.
+func sendInit(sc syncConn, cfg *initConfig, cInit bool, fifoFD int) error {
+	s := cfg.Spec
+	if cInit {
+		var mntns unix.Stat_t
+		if err := unix.Stat("/proc/self/ns/mnt", &mntns); err != nil {
+			return fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
+		}
+		if blob, ok := encodeInitPlan(cfg, s, mntns); ok {
+			return sc.sendPlan(blob, fifoFD)
+		}
+	}
+	var err error
+	if cfg.Spec, cfg.Seccomp, err = precompileSeccomp(s); err != nil {
+		return err
+	}
+	return sc.sendConfig(cfg, fifoFD)
 }
 
 // waitReady answers init's hook request and waits until it is ready.

@@ -48,12 +48,9 @@ func createDevices(root *os.File, devs []specs.LinuxDevice, defaults, userns boo
 		return err
 	}
 	defer dev.Close()
-	for name, target := range map[string]string{
-		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
-		"stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx",
-	} {
-		if err := unix.Symlinkat(target, int(dev.Fd()), name); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("symlink /dev/%s: %w", name, err)
+	for _, l := range devSymlinks {
+		if err := unix.Symlinkat(l.target, int(dev.Fd()), l.name); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("symlink /dev/%s: %w", l.name, err)
 		}
 	}
 	return nil

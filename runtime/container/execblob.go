@@ -101,17 +101,31 @@ func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []by
 	if !fastExecOK(p, s) {
 		return nil, false, nil
 	}
+	w := &blobWriter{b: []byte("BEX1")}
+	if err := w.process(p, s, preserveFDs); err != nil {
+		return nil, false, err
+	}
+	if len(w.b) > maxExecBlob {
+		return nil, false, nil
+	}
+	return w.b, true, nil
+}
+
+// process appends the records of p, in a container of spec s.
+func (w *blobWriter) process(p *specs.Process, s *specs.Spec, preserveFDs int) error {
 	for _, a := range p.Args {
 		if strings.IndexByte(a, 0) >= 0 {
-			return nil, false, fmt.Errorf("process.args holds a NUL byte")
+			return fmt.Errorf("process.args holds a NUL byte")
 		}
 	}
 	for _, e := range p.Env {
 		if strings.IndexByte(e, 0) >= 0 {
-			return nil, false, fmt.Errorf("process.env holds a NUL byte")
+			return fmt.Errorf("process.env holds a NUL byte")
 		}
 	}
-	w := &blobWriter{b: []byte("BEX1")}
+	if strings.IndexByte(p.Cwd, 0) >= 0 {
+		return fmt.Errorf("process.cwd holds a NUL byte")
+	}
 	for _, a := range p.Args {
 		w.str(blobArg, a)
 	}
@@ -128,7 +142,7 @@ func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []by
 	for _, r := range p.Rlimits {
 		res, known := spec.RlimitResource(r.Type)
 		if !known {
-			return nil, false, fmt.Errorf("unknown rlimit %s", r.Type)
+			return fmt.Errorf("unknown rlimit %s", r.Type)
 		}
 		b := u32s(uint32(res))
 		b = binary.NativeEndian.AppendUint64(b, r.Soft)
@@ -137,11 +151,11 @@ func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []by
 	}
 	cs, _, err := caps.New(p.Capabilities)
 	if err != nil {
-		return nil, false, err
+		return err
 	}
 	last, sets, err := cs.Masks()
 	if err != nil {
-		return nil, false, err
+		return err
 	}
 	b := u32s(last)
 	for _, m := range sets {
@@ -154,7 +168,7 @@ func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []by
 	if s.Linux != nil && s.Linux.Seccomp != nil {
 		prog, flags, err := seccomp.Filter(s.Linux.Seccomp)
 		if err != nil {
-			return nil, false, fmt.Errorf("seccomp: %w", err)
+			return fmt.Errorf("seccomp: %w", err)
 		}
 		b := u32s(uint32(flags))
 		for _, in := range prog {
@@ -168,8 +182,5 @@ func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []by
 	if p.OOMScoreAdj != nil {
 		w.str(blobOOMScore, strconv.Itoa(*p.OOMScoreAdj))
 	}
-	if len(w.b) > maxExecBlob {
-		return nil, false, nil
-	}
-	return w.b, true, nil
+	return nil
 }

@@ -34,6 +34,9 @@ type process struct {
 	// execBlob, when set, is the process for nsexec to exec itself (see
 	// execblob.go): no Go init runs in the container.
 	execBlob []byte
+	// cInit starts init looking for a plan for the C init (initplan.go)
+	// in its first packet.
+	cInit bool
 }
 
 type started struct {
@@ -130,6 +133,9 @@ func (p *process) start(fifo *os.File) (*started, error) {
 	// start (CVE-2024-21626 class). Preserved fds go through ExtraFiles.
 	if err := unix.CloseRange(uint(3+p.preserveFDs), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fail(fmt.Errorf("mark inherited fds close-on-exec: %w", err))
+	}
+	if p.cInit {
+		env = append(env, "_BERTH_PLAN=1")
 	}
 	if p.execBlob != nil {
 		// Queued on the socket before the process starts: nsexec reads it

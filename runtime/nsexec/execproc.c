@@ -43,44 +43,7 @@
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
 
-// Record tags: keep in step with execblob.go.
-enum {
-	T_ARG = 1,
-	T_ENV = 2,
-	T_CWD = 3,
-	T_USER = 4,
-	T_UMASK = 5,
-	T_RLIMIT = 6,
-	T_CAPS = 7,
-	T_NNP = 8,
-	T_SECCOMP = 9,
-	T_PRESERVE = 10,
-	T_OOM = 11,
-};
-
-#define MAX_RLIMITS 64
-
-struct proc {
-	char **argv, **envp;
-	int argc, envc;
-	const char *cwd, *oom;
-	uint32_t uid, gid, ngids, *gids;
-	uint32_t umask;
-	struct {
-		uint32_t res;
-		uint64_t soft, hard;
-	} rl[MAX_RLIMITS];
-	int nrl;
-	int has_caps;
-	uint32_t last_cap;
-	uint64_t bounding, effective, permitted, inheritable, ambient;
-	int nnp;
-	int has_seccomp;
-	uint32_t sc_flags;
-	struct sock_filter *filter;
-	size_t filter_len;
-	uint32_t preserve;
-};
+const char nsexec_unknown_record[] = "unknown record";
 
 static void *xmalloc(size_t n)
 {
@@ -90,26 +53,27 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
-static uint32_t get32(const char *p)
+uint32_t nsexec_get32(const char *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
 	return v;
 }
 
-static uint64_t get64(const char *p)
+uint64_t nsexec_get64(const char *p)
 {
 	uint64_t v;
 	memcpy(&v, p, 8);
 	return v;
 }
 
+#define get32 nsexec_get32
+#define get64 nsexec_get64
+
 // str checks that a string payload is NUL-terminated with no NUL inside.
-static const char *str(const char *p, uint32_t len)
+static int str_ok(const char *p, uint32_t len)
 {
-	if (len == 0 || p[len - 1] != 0 || strlen(p) != len - 1)
-		nsexec_bailx("nsexec: bad string in process blob");
-	return p;
+	return len > 0 && p[len - 1] == 0 && strlen(p) == len - 1;
 }
 
 static void push(char ***v, int *n, const char *s)
@@ -121,31 +85,150 @@ static void push(char ***v, int *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-static char *read_blob(int fd, size_t *len)
+char *nsexec_recv_packet(int fd, size_t *len, int *passed)
 {
 	ssize_t n;
+	if (passed)
+		*passed = -1;
 	do
 		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		nsexec_bail("nsexec: read process");
+		nsexec_bail("nsexec: read from parent");
 	if (n == 0)
 		_exit(1); // the parent is gone: nobody to tell
 	char *buf = xmalloc(n);
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = n};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
 	ssize_t got;
 	do
-		got = recv(fd, buf, n, 0);
+		got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 	while (got < 0 && errno == EINTR);
 	if (got != n)
-		nsexec_bail("nsexec: read process");
+		nsexec_bail("nsexec: read from parent");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (int i = 0; i < nfd; i++) {
+			int f;
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (passed && *passed < 0)
+				*passed = f;
+			else
+				close(f);
+		}
+	}
 	*len = n;
 	return buf;
 }
 
-static void parse(char *b, size_t len, struct proc *p)
+void nsexec_proc_init(struct proc *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->umask = 022;
+}
+
+void nsexec_proc_free(struct proc *p)
+{
+	free(p->argv);
+	free(p->envp);
+	free(p->gids);
+	free(p->filter);
+	nsexec_proc_init(p);
+}
+
+const char *nsexec_proc_record(struct proc *p, uint32_t tag, const char *v, uint32_t n)
+{
+	switch (tag) {
+	case T_ARG:
+	case T_ENV:
+	case T_CWD:
+	case T_OOM:
+		if (!str_ok(v, n))
+			return "bad string";
+		if (tag == T_ARG)
+			push(&p->argv, &p->argc, v);
+		else if (tag == T_ENV)
+			push(&p->envp, &p->envc, v);
+		else if (tag == T_CWD)
+			p->cwd = v;
+		else
+			p->oom = v;
+		return NULL;
+	case T_USER:
+		if (n < 8 || n % 4 || p->gids)
+			return "bad user";
+		p->uid = get32(v);
+		p->gid = get32(v + 4);
+		p->ngids = (n - 8) / 4;
+		p->gids = xmalloc(n);
+		for (uint32_t i = 0; i < p->ngids; i++)
+			p->gids[i] = get32(v + 8 + 4 * i);
+		return NULL;
+	case T_UMASK:
+		if (n != 4)
+			return "bad umask";
+		p->umask = get32(v);
+		return NULL;
+	case T_RLIMIT:
+		if (n != 20 || p->nrl == MAX_RLIMITS)
+			return "bad rlimit";
+		p->rl[p->nrl].res = get32(v);
+		p->rl[p->nrl].soft = get64(v + 4);
+		p->rl[p->nrl].hard = get64(v + 12);
+		p->nrl++;
+		return NULL;
+	case T_CAPS:
+		if (n != 44 || get32(v) > 63)
+			return "bad capabilities";
+		p->has_caps = 1;
+		p->last_cap = get32(v);
+		p->bounding = get64(v + 4);
+		p->effective = get64(v + 12);
+		p->permitted = get64(v + 20);
+		p->inheritable = get64(v + 28);
+		p->ambient = get64(v + 36);
+		return NULL;
+	case T_NNP:
+		p->nnp = 1;
+		return NULL;
+	case T_SECCOMP:
+		if (n < 4 || (n - 4) % 8 || (n - 4) / 8 == 0 || (n - 4) / 8 > BPF_MAXINSNS || p->filter)
+			return "bad seccomp program";
+		p->has_seccomp = 1;
+		p->sc_flags = get32(v);
+		p->filter_len = (n - 4) / 8;
+		p->filter = xmalloc(n - 4);
+		memcpy(p->filter, v + 4, n - 4); // aligned copy
+		return NULL;
+	case T_PRESERVE:
+		if (n != 4 || get32(v) > 1 << 20)
+			return "bad preserved fds";
+		p->preserve = get32(v);
+		return NULL;
+	}
+	return nsexec_unknown_record;
+}
+
+const char *nsexec_proc_check(struct proc *p)
+{
+	if (p->argc == 0 || !p->cwd)
+		return "no args or cwd";
+	if (!p->envp) {
+		p->envp = xmalloc(sizeof(char *));
+		p->envp[0] = NULL;
+	}
+	return NULL;
+}
+
+static void parse(char *b, size_t len, struct proc *p)
+{
+	nsexec_proc_init(p);
 	if (len < 4 || memcmp(b, "BEX1", 4) != 0)
 		nsexec_bailx("nsexec: bad process blob");
 	size_t off = 4;
@@ -156,84 +239,16 @@ static void parse(char *b, size_t len, struct proc *p)
 		off += 8;
 		if (n > len - off)
 			nsexec_bailx("nsexec: truncated process blob");
-		char *v = b + off;
-		off += n;
-		switch (tag) {
-		case T_ARG:
-			push(&p->argv, &p->argc, str(v, n));
-			break;
-		case T_ENV:
-			push(&p->envp, &p->envc, str(v, n));
-			break;
-		case T_CWD:
-			p->cwd = str(v, n);
-			break;
-		case T_OOM:
-			p->oom = str(v, n);
-			break;
-		case T_USER:
-			if (n < 8 || n % 4)
-				nsexec_bailx("nsexec: bad user in process blob");
-			p->uid = get32(v);
-			p->gid = get32(v + 4);
-			p->ngids = (n - 8) / 4;
-			p->gids = xmalloc(n);
-			for (uint32_t i = 0; i < p->ngids; i++)
-				p->gids[i] = get32(v + 8 + 4 * i);
-			break;
-		case T_UMASK:
-			if (n != 4)
-				nsexec_bailx("nsexec: bad umask in process blob");
-			p->umask = get32(v);
-			break;
-		case T_RLIMIT:
-			if (n != 20 || p->nrl == MAX_RLIMITS)
-				nsexec_bailx("nsexec: bad rlimit in process blob");
-			p->rl[p->nrl].res = get32(v);
-			p->rl[p->nrl].soft = get64(v + 4);
-			p->rl[p->nrl].hard = get64(v + 12);
-			p->nrl++;
-			break;
-		case T_CAPS:
-			if (n != 44)
-				nsexec_bailx("nsexec: bad capabilities in process blob");
-			p->has_caps = 1;
-			p->last_cap = get32(v);
-			p->bounding = get64(v + 4);
-			p->effective = get64(v + 12);
-			p->permitted = get64(v + 20);
-			p->inheritable = get64(v + 28);
-			p->ambient = get64(v + 36);
-			if (p->last_cap > 63)
-				nsexec_bailx("nsexec: bad capabilities in process blob");
-			break;
-		case T_NNP:
-			p->nnp = 1;
-			break;
-		case T_SECCOMP:
-			if (n < 4 || (n - 4) % 8 || (n - 4) / 8 == 0 || (n - 4) / 8 > BPF_MAXINSNS)
-				nsexec_bailx("nsexec: bad seccomp program in process blob");
-			p->has_seccomp = 1;
-			p->sc_flags = get32(v);
-			p->filter_len = (n - 4) / 8;
-			p->filter = xmalloc(n - 4);
-			memcpy(p->filter, v + 4, n - 4); // aligned copy
-			break;
-		case T_PRESERVE:
-			if (n != 4)
-				nsexec_bailx("nsexec: bad preserved fds in process blob");
-			p->preserve = get32(v);
-			break;
-		default:
+		const char *err = nsexec_proc_record(p, tag, b + off, n);
+		if (err == nsexec_unknown_record)
 			nsexec_bailx("nsexec: unknown record %u in process blob", tag);
-		}
+		if (err)
+			nsexec_bailx("nsexec: %s in process blob", err);
+		off += n;
 	}
-	if (p->argc == 0 || !p->cwd)
+	const char *err = nsexec_proc_check(p);
+	if (err)
 		nsexec_bailx("nsexec: process blob without args or cwd");
-	if (!p->envp) {
-		p->envp = xmalloc(sizeof(char *));
-		p->envp[0] = NULL;
-	}
 }
 
 // with_home adds HOME from the container's /etc/passwd when the
@@ -396,61 +411,79 @@ static void set_user(struct proc *p)
 		nsexec_bail("clear keepcaps");
 }
 
-void nsexec_exec_process(int sync_fd)
-{
-	size_t len;
-	struct proc p;
-	char *blob = read_blob(sync_fd, &len);
-	parse(blob, len, &p);
+static const char *const rlimit_names[] = {
+	"RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
+	"RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING",
+	"RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+};
 
-	// 1.
-	if (p.oom) {
+const char *nsexec_proc_prepare(struct proc *p)
+{
+	if (p->oom) {
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, p.oom, strlen(p.oom)) < 0)
-			nsexec_bail("set oom_score_adj %s", p.oom);
+		if (fd < 0 || write(fd, p->oom, strlen(p->oom)) < 0)
+			nsexec_bail("set oom_score_adj %s", p->oom);
 		close(fd);
 	}
-	with_home(&p);
-	const char *path = look_path(&p);
+	with_home(p);
+	return look_path(p);
+}
 
+void nsexec_proc_exec(struct proc *p, const char *path)
+{
 	// 2.
-	for (int i = 0; i < p.nrl; i++) {
-		struct rlimit r = {.rlim_cur = p.rl[i].soft, .rlim_max = p.rl[i].hard};
-		if (setrlimit(p.rl[i].res, &r) < 0)
-			nsexec_bail("set rlimit %u to %llu/%llu", p.rl[i].res, (unsigned long long)p.rl[i].soft,
-				    (unsigned long long)p.rl[i].hard);
+	for (int i = 0; i < p->nrl; i++) {
+		struct rlimit r = {.rlim_cur = p->rl[i].soft, .rlim_max = p->rl[i].hard};
+		if (setrlimit(p->rl[i].res, &r) < 0) {
+			if (p->rl[i].res < sizeof(rlimit_names) / sizeof(rlimit_names[0]))
+				nsexec_bail("set %s to %llu/%llu", rlimit_names[p->rl[i].res],
+					    (unsigned long long)p->rl[i].soft, (unsigned long long)p->rl[i].hard);
+			nsexec_bail("set rlimit %u to %llu/%llu", p->rl[i].res, (unsigned long long)p->rl[i].soft,
+				    (unsigned long long)p->rl[i].hard);
+		}
 	}
 	// No fd of the runtime may reach the container (CVE-2024-21626); the
 	// sync socket closes at exec, which tells the parent it succeeded.
-	if (syscall(SYS_close_range, 3 + p.preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (syscall(SYS_close_range, 3 + p->preserve, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		nsexec_bail("mark fds close-on-exec");
 
 	// 3.
 	char wd[PATH_MAX];
-	if (chdir(p.cwd) < 0)
-		nsexec_bail("chdir to cwd \"%s\" set in config.json", p.cwd);
+	if (chdir(p->cwd) < 0)
+		nsexec_bail("chdir to cwd \"%s\" set in config.json", p->cwd);
 	if (!getcwd(wd, sizeof(wd)) || wd[0] != '/')
-		nsexec_bailx("cwd \"%s\" is outside the container's root", p.cwd);
+		nsexec_bailx("cwd \"%s\" is outside the container's root", p->cwd);
 
 	// 4.
-	if (p.has_seccomp && !p.nnp)
-		load_seccomp(&p);
+	if (p->has_seccomp && !p->nnp)
+		load_seccomp(p);
 
 	// 5.
-	if (p.has_caps)
-		apply_bounding(&p);
-	set_user(&p);
-	if (p.has_caps)
-		apply_caps(&p);
-	umask(p.umask);
+	if (p->has_caps)
+		apply_bounding(p);
+	set_user(p);
+	if (p->has_caps)
+		apply_caps(p);
+	umask(p->umask);
 
 	// 6.
-	if (p.nnp) {
+	if (p->nnp) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			nsexec_bail("set no_new_privs");
-		if (p.has_seccomp)
-			load_seccomp(&p);
+		if (p->has_seccomp)
+			load_seccomp(p);
 	}
-	execve(path, p.argv, p.envp);
+	execve(path, p->argv, p->envp);
 	nsexec_bail("exec %s", path);
+}
+
+void nsexec_exec_process(int sync_fd)
+{
+	size_t len;
+	struct proc p;
+	char *blob = nsexec_recv_packet(sync_fd, &len, NULL);
+	parse(blob, len, &p);
+	// 1.
+	const char *path = nsexec_proc_prepare(&p);
+	nsexec_proc_exec(&p, path);
 }

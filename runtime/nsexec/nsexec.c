@@ -12,6 +12,9 @@
 //                  time) namespace applies to the process that becomes init
 //   _BERTH_EXEC    "1" to read a process from the sync socket and exec it
 //                  at the end, without starting the Go runtime (execproc.c)
+//   _BERTH_PLAN    "1" to run a new container's init in C (initplan.c) if
+//                  the parent's first packet is an init plan; otherwise
+//                  Go's init reads that packet as its config
 //   _BERTH_NODUMP  "1" to make the process non-dumpable before it joins a
 //                  running container, so the container's processes cannot
 //                  ptrace it or open its /proc/PID/fd (CVE-2016-9962); execve
@@ -50,33 +53,51 @@
 #endif
 
 static int sync_fd = -1;
+static int late_code;
+
+void nsexec_late(int code)
+{
+	late_code = code;
+}
 
 // send_error sends msg, and ": " and the error text of errnum unless it is
 // 0, to the parent as an error message, and exits 1. The error text is
-// lower case, as Go prints it.
+// lower case, as Go prints it. After nsexec_late it prints the message to
+// stderr instead and exits with the code given there.
 static void send_error(const char *msg, int errnum) __attribute__((noreturn));
 static void send_error(const char *msg, int errnum)
 {
-	char pkt[1024];
-	int n, i, o;
+	char full[768], pkt[1024];
+	int n, i;
 
-	n = snprintf(pkt, sizeof(pkt), "{\"type\":\"error\",\"msg\":\"");
-	for (i = 0; msg[i] && n < (int)sizeof(pkt) - 8; i++) {
-		if (msg[i] == '"' || msg[i] == '\\')
-			pkt[n++] = '\\';
-		pkt[n++] = (msg[i] == '\n') ? ' ' : msg[i];
-	}
+	n = snprintf(full, sizeof(full), "%s", msg);
+	if (n >= (int)sizeof(full))
+		n = sizeof(full) - 1;
 	if (errnum) {
 		char text[128];
 		snprintf(text, sizeof(text), "%s", strerror(errnum));
 		if (text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'a' && text[1] <= 'z')
 			text[0] += 'a' - 'A';
-		o = snprintf(pkt + n, sizeof(pkt) - n, ": %s", text);
-		if (o > 0)
-			n += o < (int)sizeof(pkt) - n ? o : (int)sizeof(pkt) - n - 1;
+		snprintf(full + n, sizeof(full) - n, ": %s", text);
 	}
-	if (n > (int)sizeof(pkt) - 3)
-		n = sizeof(pkt) - 3;
+	if (late_code) {
+		// After create: nobody reads the sync socket, and the message is
+		// the container's to see, as Go's init prints a late error.
+		n = snprintf(pkt, sizeof(pkt), "berth-runtime: %s\n", full);
+		(void)!write(2, pkt, n < (int)sizeof(pkt) ? n : (int)sizeof(pkt) - 1);
+		_exit(late_code);
+	}
+	n = snprintf(pkt, sizeof(pkt), "{\"type\":\"error\",\"msg\":\"");
+	for (i = 0; full[i] && n < (int)sizeof(pkt) - 8; i++) {
+		unsigned char c = full[i];
+		if (c < 0x20) {
+			pkt[n++] = ' ';
+			continue;
+		}
+		if (c == '"' || c == '\\')
+			pkt[n++] = '\\';
+		pkt[n++] = c;
+	}
 	pkt[n++] = '"';
 	pkt[n++] = '}';
 	if (sync_fd >= 0)
@@ -94,6 +115,17 @@ void nsexec_bail(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	send_error(msg, saved);
+}
+
+void nsexec_bailn(int errnum, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_error(msg, errnum);
 }
 
 void nsexec_bailx(const char *fmt, ...)
@@ -222,8 +254,17 @@ __attribute__((constructor)) static void berth_nsexec(void)
 		join_cgroups(cg);
 	}
 	const char *on = getenv("_BERTH_NSEXEC");
-	if (!on || strcmp(on, "1") != 0)
+	const char *plan = getenv("_BERTH_PLAN");
+	int want_plan = plan && strcmp(plan, "1") == 0;
+	if (!on || strcmp(on, "1") != 0) {
+		if (want_plan) {
+			if (!s)
+				_exit(1);
+			sync_fd = atoi(s);
+			nsexec_run_plan(sync_fd);
+		}
 		return;
+	}
 	if (!s)
 		_exit(1);
 	sync_fd = atoi(s);
@@ -289,4 +330,6 @@ __attribute__((constructor)) static void berth_nsexec(void)
 	const char *ex = getenv("_BERTH_EXEC");
 	if (ex && strcmp(ex, "1") == 0)
 		nsexec_exec_process(sync_fd);
+	if (want_plan)
+		nsexec_run_plan(sync_fd);
 }
