@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X $(PKG)/runtime/command.Version=$(VERSION) -X $(PKG)/runtim
 
 all: build
 
-build: $(BIN)/berth-runtime $(BIN)/berth-shim
+build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berthd
 
 # berth-runtime is linked statically: no dynamic loader on the container
 # start path, and nothing to resolve from the host's libraries at exec.
@@ -19,10 +19,16 @@ $(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.g
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $@ ./cmd/berth-runtime
 
 # berth-shim, one per container, is a small static C program: its memory
-# is paid once per running container (see shim/doc.go).
+# is paid once per running container (see shim/doc.go). With musl (Debian's
+# musl-tools) a running shim takes about 70 KiB PSS; with glibc about 220.
+SHIM_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
 $(BIN)/berth-shim: $(wildcard shim/berth-shim/*.c shim/berth-shim/*.h)
 	@mkdir -p $(BIN)
-	$(CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
+	$(SHIM_CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
+
+$(BIN)/berthd: $(shell find cmd/berthd api daemon image content snapshot archive internal -name '*.go') go.mod go.sum
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $@ ./cmd/berthd
 
 deps-test:
 	scripts/install-deps test
@@ -37,7 +43,7 @@ deps-bench:
 # Under BERTH_CI=1 a test that needs root or a peer fails instead of skipping.
 test: deps-test build
 	$(GO) vet ./...
-	BERTH_RUNTIME=$(CURDIR)/$(BIN)/berth-runtime $(GO) test -count=1 -timeout 20m ./...
+	BERTH_RUNTIME=$(CURDIR)/$(BIN)/berth-runtime BERTHD=$(CURDIR)/$(BIN)/berthd $(GO) test -count=1 -timeout 20m ./...
 
 unit:
 	$(GO) test -count=1 ./runtime/spec/ ./runtime/seccomp/ ./runtime/cgroups/

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -107,5 +108,25 @@ func TestLogAppends(t *testing.T) {
 	recs := readLog(t, e.opts.LogPath)
 	if len(recs) != 2 || recs[0].Log != "one\n" || recs[1].Log != "two\n" {
 		t.Fatalf("records: got %+v, want one then two", recs)
+	}
+}
+
+// The log encodes every byte as Go's encoding/json would (Docker's json-file
+// driver is Go): control characters, HTML characters, U+2028, invalid UTF-8.
+func TestLogEncoding(t *testing.T) {
+	payload := "\x01\x08\x0c\x1b[31m<a&b>\"\\\u2028\u2029\xff\xc0\x80\xe2\x80x\xed\xa0\x80 é 😀\x7f\t\r\n"
+	e := newEnv(t, "cat", "/payload")
+	if err := os.WriteFile(e.bundle.Rootfs+"/payload", []byte(payload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.run()
+	data, err := os.ReadFile(e.opts.LogPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(payload)
+	got, _, ok := strings.Cut(strings.TrimPrefix(string(data), `{"log":`), `,"stream":`)
+	if !ok || got != string(want) {
+		t.Fatalf("encoded log: got %s, want %s", got, want)
 	}
 }

@@ -65,7 +65,11 @@ func buildPrograms(tmp string) error {
 		shimBinary = filepath.Join(tmp, "berth-shim")
 		srcs, _ := filepath.Glob(filepath.Join(dir, "berth-shim", "*.c"))
 		args := append([]string{"-static", "-Os", "-Wall", "-Wextra", "-Werror", "-o", shimBinary}, srcs...)
-		if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		cc := "gcc" // as the Makefile: musl when it is installed
+		if p, err := exec.LookPath("musl-gcc"); err == nil {
+			cc = p
+		}
+		if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("build berth-shim: %v\n%s", err, out)
 		}
 	}

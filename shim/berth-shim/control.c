@@ -134,7 +134,10 @@ void control_event(struct shim *s, struct ctlconn *c)
 		}
 		*nl = 0;
 		char ans[2200];
-		handle(s, c->buf, ans, sizeof ans - 1);
+		if (strlen(c->buf) != (size_t)(nl - c->buf))
+			snprintf(ans, sizeof ans - 1, "error bad request: NUL in the line");
+		else
+			handle(s, c->buf, ans, sizeof ans - 1);
 		/* One line per answer: the runtime's message may hold newlines. */
 		for (char *q = ans; *q; q++)
 			if (*q == '\n')

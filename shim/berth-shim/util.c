@@ -121,7 +121,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* json_escape encodes n bytes as the inside of a JSON string, the way Go's
- * encoding/json does: quotes, backslashes and control characters escaped,
+ * encoding/json (Go 1.22 on) does: quotes, backslashes and control characters escaped,
  * <, > and & as \u00XX, U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
  * dst needs 6*n bytes. Returns the length written. */
 size_t json_escape(char *dst, const char *src, size_t n)
@@ -145,6 +145,8 @@ size_t json_escape(char *dst, const char *src, size_t n)
 			case '\n': *d++ = 'n'; break;
 			case '\r': *d++ = 'r'; break;
 			case '\t': *d++ = 't'; break;
+			case '\b': *d++ = 'b'; break;
+			case '\f': *d++ = 'f'; break;
 			default:
 				*d++ = 'u', *d++ = '0', *d++ = '0';
 				*d++ = hex[c >> 4], *d++ = hex[c & 15];
