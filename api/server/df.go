@@ -13,11 +13,11 @@ import (
 // legacyDiskUsage is GET /system/df's answer before API 1.52, which is
 // every version berthd serves.
 type legacyDiskUsage struct {
-	LayersSize int64               `json:"LayersSize"`
-	Images     []imagetypes.Summary     `json:"Images"`
-	Containers []container.Summary `json:"Containers"`
-	Volumes    []volume.Volume     `json:"Volumes"`
-	BuildCache []build.CacheRecord `json:"BuildCache"`
+	LayersSize int64                `json:"LayersSize"`
+	Images     []imagetypes.Summary `json:"Images"`
+	Containers []container.Summary  `json:"Containers"`
+	Volumes    []volume.Volume      `json:"Volumes"`
+	BuildCache []build.CacheRecord  `json:"BuildCache"`
 }
 
 // diskUsage answers GET /system/df. An image's Size is what removing it

@@ -73,13 +73,13 @@ type Config struct {
 	// data roots overlayfs cannot sit on.
 	StorageDriver string `json:"storage-driver,omitempty"`
 
-	LiveRestore    bool                         `json:"live-restore"`
-	DefaultUlimits map[string]*Ulimit           `json:"default-ulimits,omitempty"`
-	LogDriver      string                       `json:"log-driver,omitempty"`
-	LogOpts        map[string]string            `json:"log-opts,omitempty"`
-	DefaultRuntime string                       `json:"default-runtime,omitempty"`
-	Runtimes       map[string]Runtime           `json:"runtimes,omitempty"`
-	Labels         []string                     `json:"labels,omitempty"`
+	LiveRestore    bool               `json:"live-restore"`
+	DefaultUlimits map[string]*Ulimit `json:"default-ulimits,omitempty"`
+	LogDriver      string             `json:"log-driver,omitempty"`
+	LogOpts        map[string]string  `json:"log-opts,omitempty"`
+	DefaultRuntime string             `json:"default-runtime,omitempty"`
+	Runtimes       map[string]Runtime `json:"runtimes,omitempty"`
+	Labels         []string           `json:"labels,omitempty"`
 	// ShutdownTimeout is how long berthd gives containers to stop when
 	// it shuts down, in seconds.
 	ShutdownTimeout int `json:"shutdown-timeout,omitempty"`
