@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,23 +39,31 @@ type Server struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 	inflight   sync.WaitGroup
+
+	// patterns are the routes registered; fallbacks are registered at
+	// the first request, for the patterns no router took.
+	patterns      map[string]bool
+	fallbacksOnce sync.Once
 }
 
 // handlerFunc is a route's handler: it answers, or returns an error that
 // the server answers with the error's status.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// notYet lists the API's paths whose routers berthd does not have yet.
-// They answer 501 until a router with more specific patterns is added.
+// notYet lists the API's paths whose routers berthd does not have yet:
+// they answer 501 unless a router registers the same or more specific
+// patterns.
 var notYet = []string{"/containers/", "/exec/", "/networks", "/networks/", "/volumes", "/volumes/",
 	"/build", "/build/", "/commit", "/plugins", "/plugins/", "/session", "/grpc", "/distribution/",
 	"/swarm", "/swarm/", "/nodes", "/nodes/", "/services", "/services/", "/tasks", "/tasks/",
 	"/secrets", "/secrets/", "/configs", "/configs/"}
 
-// New returns a server with no routers but the fallbacks: 501 for the
-// API's unimplemented paths, 404 "page not found" for the rest.
+// New returns a server with no routers yet. Those added by AddSystem,
+// AddImages (and later routers) answer their routes; the others get
+// fallbacks: 501 for the API's unimplemented paths, 404 "page not found"
+// for the rest.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), done: make(chan struct{})}
+	s := &Server{opts: opts, log: opts.Logger, mux: http.NewServeMux(), done: make(chan struct{}), patterns: map[string]bool{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -65,19 +74,42 @@ func New(opts Options) *Server {
 		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	for _, p := range notYet {
-		s.handle(p, func(w http.ResponseWriter, r *http.Request) error {
+	return s
+}
+
+// addFallbacks registers, once, the answers of the routes no router
+// took.
+func (s *Server) addFallbacks() {
+	s.fallbacksOnce.Do(func() {
+		notImplemented := func(w http.ResponseWriter, r *http.Request) error {
+			return errorf(errdefs.ErrNotImplemented, "not implemented yet")
+		}
+		for _, p := range notYet {
+			s.fallback(p, notImplemented)
+		}
+		// docker inspect NAME asks for a container first and moves on to
+		// images only when there is no such container.
+		s.fallback("GET /containers/{rest...}", func(w http.ResponseWriter, r *http.Request) error {
+			if name, ok := strings.CutSuffix(r.PathValue("rest"), "/json"); ok && name != "" {
+				return errorf(errdefs.ErrNotFound, "No such container: %s", name)
+			}
 			return errorf(errdefs.ErrNotImplemented, "not implemented yet")
 		})
-	}
-	s.handle("/", func(w http.ResponseWriter, r *http.Request) error {
-		return errorf(errdefs.ErrNotFound, "page not found")
+		s.fallback("/", func(w http.ResponseWriter, r *http.Request) error {
+			return errorf(errdefs.ErrNotFound, "page not found")
+		})
 	})
-	return s
+}
+
+func (s *Server) fallback(pattern string, h handlerFunc) {
+	if !s.patterns[pattern] {
+		s.handle(pattern, h)
+	}
 }
 
 // handle registers a route.
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns[pattern] = true
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			writeError(w, r, err)
@@ -87,6 +119,7 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 
 // ServeHTTP runs the middleware (headers, version, logging) and routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.addFallbacks()
 	s.inflight.Add(1)
 	defer s.inflight.Done()
 	start := time.Now()
