@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -58,7 +60,6 @@ func TestCreateFails(t *testing.T) {
 			if _, err := os.Stat(e.opts.LogPath); err == nil {
 				t.Errorf("log %s exists after a failed create", e.opts.LogPath)
 			}
-			time.Sleep(50 * time.Millisecond) // the shim's first process may still be exiting
 			if pids := procsMentioning(e.opts.StateDir); len(pids) > 0 {
 				t.Errorf("processes %v still mention %s", pids, e.opts.StateDir)
 			}
@@ -183,4 +184,46 @@ func TestSecondShimRefused(t *testing.T) {
 		t.Errorf("first container after the refusal: got %q, want the echo", got)
 	}
 	e.wait(s)
+}
+
+// A starter that goes away before the shim reports (berthd killed during
+// create, or Start's context cancelled) leaves nothing: the shim undoes.
+func TestStarterGoneBeforeReport(t *testing.T) {
+	e := newEnv(t, "true")
+	e.bundle.Save(t)
+	if err := os.MkdirAll(e.opts.StateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // nobody will read the report
+	// The shim keeps an inherited fd 4 until it exits: EOF on its pipe
+	// says the shim is gone.
+	gone, alive, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.Close()
+	cmd := exec.Command(shimBinary, e.opts.args()...)
+	cmd.ExtraFiles = []*os.File{w, alive}
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	alive.Close()
+	gone.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := gone.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("waiting for the shim to exit: %v", err)
+	}
+	if ents, _ := os.ReadDir(e.opts.StateDir); len(ents) != 0 {
+		t.Errorf("state dir holds %v, want nothing", ents)
+	}
+	if ents, _ := os.ReadDir(e.opts.RuntimeRoot); len(ents) != 0 {
+		t.Errorf("runtime root holds %v, want nothing", ents)
+	}
+	if _, err := os.Stat(e.opts.LogPath); err == nil {
+		t.Errorf("log %s left behind", e.opts.LogPath)
+	}
 }

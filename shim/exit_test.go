@@ -18,19 +18,23 @@ func TestExitStatus(t *testing.T) {
 		name   string
 		args   []string
 		kill   bool
+		start  bool
 		code   int
 		signal syscall.Signal
 	}{
-		{"zero", []string{"true"}, false, 0, 0},
-		{"three", []string{"sh", "-c", "exit 3"}, false, 3, 0},
-		{"killed", []string{"sleep", "1000"}, true, 137, syscall.SIGKILL},
+		{"zero", []string{"true"}, false, true, 0, 0},
+		{"three", []string{"sh", "-c", "exit 3"}, false, true, 3, 0},
+		{"killed", []string{"sleep", "1000"}, true, true, 137, syscall.SIGKILL},
+		{"killed before start", []string{"true"}, true, false, 137, syscall.SIGKILL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.args...)
 			ctx := testCtx(t)
 			s := e.start(ctx)
-			if err := s.Start(ctx); err != nil {
-				t.Fatal(err)
+			if tc.start {
+				if err := s.Start(ctx); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if tc.kill {
 				if err := s.Kill(ctx, syscall.SIGKILL, false); err != nil {

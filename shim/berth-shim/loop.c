@@ -10,8 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-long long oom_count(struct shim *s);
-
 /* pump moves one read of container output to the log and the attach
  * clients; 0 at end of stream (EOF, or EIO on a pty with no slave left). */
 static int pump(struct shim *s, struct ev *e)

@@ -36,8 +36,10 @@ static struct shim S; /* one per process; static so that untouched parts cost no
 
 static int report(struct shim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* report writes one line to the starter and closes the sync fd; -1 when
- * the starter is no longer there to read it. */
+/* report writes one line to the starter; -1 when the starter is no
+ * longer there to read it. An error report is the shim's last act: the
+ * sync fd closes as the process exits, so that the starter's EOF means
+ * the shim is gone. */
 static int report(struct shim *s, const char *fmt, ...)
 {
 	char buf[4096];
@@ -52,15 +54,15 @@ static int report(struct shim *s, const char *fmt, ...)
 	buf[n++] = '\n';
 	if (s->o.sync_fd < 0)
 		return -1;
-	int r = write_all(s->o.sync_fd, buf, (size_t)n);
-	close(s->o.sync_fd);
-	s->o.sync_fd = -1;
-	return r;
+	return write_all(s->o.sync_fd, buf, (size_t)n);
 }
 
 int report_ok(struct shim *s)
 {
-	return report(s, "ok %d", s->init_pid);
+	int r = report(s, "ok %d", s->init_pid);
+	close(s->o.sync_fd);
+	s->o.sync_fd = -1;
+	return r;
 }
 
 static void usage_error(struct shim *s, const char *msg, const char *arg)
@@ -139,9 +141,8 @@ static void parse_args(struct shim *s, int argc, char **argv)
 
 /* listen_unix binds a stream socket at path. A socket left there by a shim
  * that died is replaced; one that a live shim answers on is not. */
-int listen_unix(struct shim *s, const char *path, char *err, size_t errlen)
+int listen_unix(const char *path, char *err, size_t errlen)
 {
-	(void)s;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path) {
 		snprintf(err, errlen, "socket path %s is longer than %zu bytes", path, sizeof sa.sun_path - 1);
@@ -202,9 +203,6 @@ static void daemonize(struct shim *s)
 		_exit(1);
 	}
 }
-
-int setup(struct shim *s, char *err, size_t errlen);
-void serve(struct shim *s);
 
 int main(int argc, char **argv)
 {

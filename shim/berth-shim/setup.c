@@ -12,8 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int report_ok(struct shim *s);
-
 /* recv_master takes the pty master that runtime create sent on the
  * console socket: the connection is already queued when create returns. */
 static int recv_master(int lfd, char *err, size_t errlen)
@@ -46,7 +44,7 @@ static int recv_master(int lfd, char *err, size_t errlen)
  * far: cgroup v1 memory.oom_control, else cgroup v2 memory.events. */
 static void oom_setup(struct shim *s)
 {
-	char path[64], buf[8192];
+	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", s->init_pid);
 	if (read_small(path, buf, sizeof buf) <= 0)
 		return;
@@ -70,8 +68,6 @@ static void oom_setup(struct shim *s)
 		return;
 	snprintf(s->oom_file, sizeof s->oom_file, "/sys/fs/cgroup%s/memory.events", v2);
 found:
-	s->oom_base = 0;
-	extern long long oom_count(struct shim *s);
 	s->oom_base = oom_count(s);
 }
 
@@ -165,9 +161,9 @@ int setup(struct shim *s, char *err, size_t errlen)
 		snprintf(err, errlen, "epoll or signalfd: %s", strerror(errno));
 		return -1;
 	}
-	if ((s->ctl_l.fd = listen_unix(s, s->ctl_path, err, errlen)) < 0)
+	if ((s->ctl_l.fd = listen_unix(s->ctl_path, err, errlen)) < 0)
 		return -1;
-	if ((s->att_l.fd = listen_unix(s, s->att_path, err, errlen)) < 0) {
+	if ((s->att_l.fd = listen_unix(s->att_path, err, errlen)) < 0) {
 		unlink(s->ctl_path);
 		return -1;
 	}
@@ -179,7 +175,7 @@ int setup(struct shim *s, char *err, size_t errlen)
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	int fd0 = nul, fd1 = nul, fd2 = nul;
 	if (s->o.tty) {
-		if ((con = listen_unix(s, s->console_path, err, errlen)) < 0)
+		if ((con = listen_unix(s->console_path, err, errlen)) < 0)
 			goto fail;
 	} else {
 		if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
@@ -242,6 +238,8 @@ int setup(struct shim *s, char *err, size_t errlen)
 		/* The starter is gone before it learnt of the container: nobody
 		 * will start it, so it goes, as a failed create would. */
 		undo(s, 1);
+		if (s->log.created)
+			unlink(s->o.log_path);
 		_exit(1);
 	}
 	return 0;

@@ -120,6 +120,14 @@ void control_accept(struct shim *s);
 void control_event(struct shim *s, struct ctlconn *c);
 
 /* main.c */
-int listen_unix(struct shim *s, const char *path, char *err, size_t errlen);
+int listen_unix(const char *path, char *err, size_t errlen);
+int report_ok(struct shim *s);
+
+/* setup.c */
+int setup(struct shim *s, char *err, size_t errlen);
+long long oom_count(struct shim *s);
+
+/* loop.c */
+void serve(struct shim *s);
 
 #endif
