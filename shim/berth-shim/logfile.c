@@ -61,14 +61,74 @@ static int rotate(struct logw *l)
 	return 0;
 }
 
-/* emit writes one record with one write(2), so that a reader following
- * the file never sees half a record unless the disk is full. */
+/* write_batch writes the records encoded so far with one write(2): a
+ * reader following the file sees whole records unless the disk is full,
+ * and a container that prints many short lines costs few system calls. */
+static void write_batch(struct shim *s)
+{
+	struct logw *l = &s->log;
+	if (l->rec_len == 0 || l->fd < 0) {
+		l->rec_len = 0;
+		return;
+	}
+	if (write_all(l->fd, l->rec, l->rec_len) < 0) {
+		if (!l->failed)
+			warnx_shim(s, "write log %s: %s", l->path, strerror(errno));
+		l->failed = 1;
+	} else {
+		l->size += (long long)l->rec_len;
+	}
+	l->rec_len = 0;
+}
+
+/* log_time writes the time as fmt_time does, formatting the date and
+ * time of day only when the second changes: a record costs little more
+ * than its bytes. */
+static size_t log_time(struct logw *l, char *dst, const struct timespec *ts)
+{
+	if (ts->tv_sec != l->ts_sec || l->ts_len == 0) {
+		struct tm tm;
+		gmtime_r(&ts->tv_sec, &tm);
+		l->ts_len = strftime(l->ts, sizeof l->ts, "%Y-%m-%dT%H:%M:%S", &tm);
+		l->ts_sec = ts->tv_sec;
+	}
+	memcpy(dst, l->ts, l->ts_len);
+	size_t k = l->ts_len;
+	/* The fraction, trailing zeros trimmed, as Go's RFC3339Nano. */
+	char frac[9];
+	long ns = ts->tv_nsec;
+	for (int i = 8; i >= 0; i--, ns /= 10)
+		frac[i] = (char)('0' + ns % 10);
+	int f = 9;
+	while (f > 0 && frac[f - 1] == '0')
+		f--;
+	if (f > 0) {
+		dst[k++] = '.';
+		memcpy(dst + k, frac, (size_t)f);
+		k += (size_t)f;
+	}
+	dst[k++] = 'Z';
+	return k;
+}
+
+/* emit encodes one record into the batch. The file rotates before a record
+ * once it has reached the maximum size, as Docker's json-file does. */
 static void emit(struct shim *s, enum stream st, const char *data, size_t n)
 {
 	struct logw *l = &s->log;
-	if (l->fd < 0 || n == 0)
+	if (n == 0)
 		return;
-	size_t need = 6 * n + 128;
+	if (l->max_size > 0 && l->size + (long long)l->rec_len >= l->max_size) {
+		write_batch(s);
+		if (rotate(l) < 0) {
+			if (!l->failed)
+				warnx_shim(s, "rotate log %s: %s", l->path, strerror(errno));
+			l->failed = 1;
+		}
+	}
+	if (l->fd < 0)
+		return;
+	size_t need = l->rec_len + 6 * n + 128;
 	if (need > l->rec_cap) {
 		char *r = realloc(l->rec, need);
 		if (!r)
@@ -77,29 +137,20 @@ static void emit(struct shim *s, enum stream st, const char *data, size_t n)
 		l->rec_cap = need;
 	}
 	struct timespec now;
-	char ts[64];
 	clock_gettime(CLOCK_REALTIME, &now);
-	fmt_time(ts, sizeof ts, &now);
-	size_t k = 0;
-	memcpy(l->rec, "{\"log\":\"", 8);
-	k = 8;
-	k += json_escape(l->rec + k, data, n);
-	k += (size_t)snprintf(l->rec + k, l->rec_cap - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-			      st == S_STDERR ? "stderr" : "stdout", ts);
-	if (l->max_size > 0 && l->size >= l->max_size && rotate(l) < 0) {
-		if (!l->failed)
-			warnx_shim(s, "rotate log %s: %s", l->path, strerror(errno));
-		l->failed = 1;
-		if (l->fd < 0)
-			return;
-	}
-	if (write_all(l->fd, l->rec, k) < 0) {
-		if (!l->failed)
-			warnx_shim(s, "write log %s: %s", l->path, strerror(errno));
-		l->failed = 1;
-		return;
-	}
-	l->size += (long long)k;
+	char *r = l->rec + l->rec_len;
+	memcpy(r, "{\"log\":\"", 8);
+	size_t k = 8;
+	k += json_escape(r + k, data, n);
+	static const char out[] = "\",\"stream\":\"stdout\",\"time\":\"", err[] = "\",\"stream\":\"stderr\",\"time\":\"";
+	memcpy(r + k, st == S_STDERR ? err : out, sizeof out - 1);
+	k += sizeof out - 1;
+	k += log_time(l, r + k, &now);
+	memcpy(r + k, "\"}\n", 3);
+	k += 3;
+	l->rec_len += k;
+	if (l->rec_len >= LOG_BATCH)
+		write_batch(s);
 }
 
 /* log_feed splits a chunk of the container's output into records. */
@@ -133,6 +184,7 @@ void log_feed(struct shim *s, enum stream st, const char *data, size_t n)
 		data += take;
 		n -= take;
 	}
+	write_batch(s);
 }
 
 /* log_flush writes what is left without a newline, as partial records. */
@@ -143,6 +195,7 @@ void log_flush(struct shim *s)
 			emit(s, i ? S_STDERR : S_STDOUT, s->log.line[i], s->log.len[i]);
 		s->log.len[i] = 0;
 	}
+	write_batch(s);
 }
 
 void log_close(struct logw *l)

@@ -17,6 +17,7 @@
 #define LINE_MAX_LOG (16 * 1024)       /* Docker splits log lines at 16 KiB */
 #define CLIENT_OUT_MAX (1024 * 1024)   /* an attach client further behind is dropped */
 #define CLIENT_IN_MAX 4096
+#define LOG_BATCH (16 * 1024)         /* log records are written in batches of about this size */
 
 enum kind { K_SIG, K_CTL_LISTEN, K_ATT_LISTEN, K_OUT, K_ERR, K_STDIN, K_CTL, K_ATT };
 enum stream { S_STDOUT = 1, S_STDERR = 2 };
@@ -43,8 +44,11 @@ struct logw {
 	int max_files;
 	char line[2][LINE_MAX_LOG]; /* pending partial line per stream */
 	size_t len[2];
-	char *rec;                  /* the record being encoded */
-	size_t rec_cap;
+	char *rec;                  /* records encoded, not yet written */
+	size_t rec_len, rec_cap;
+	char ts[32];                /* date and time of day of ts_sec, formatted */
+	size_t ts_len;
+	time_t ts_sec;
 	int failed;                 /* a write failed: reported once */
 	int created;                /* log_open created the file */
 };
