@@ -50,6 +50,14 @@
 // create the container at once), and a container that exits while berthd
 // is down leaves nothing for berthd to clean up but its state directory.
 //
+// # Parents and signals
+//
+// The shim is reparented to init (or to the nearest child subreaper: berthd
+// must not make itself one, or the shims would become its children again).
+// It ignores SIGTERM, SIGINT and SIGHUP, since its only way out is the
+// container's exit; SIGKILL ends it, and then Wait reports the status as
+// lost (errdefs.ErrDataLoss) and the runtime's state needs a delete.
+//
 // # State directory
 //
 // Start creates it if it is missing (and removes it again on failure):
