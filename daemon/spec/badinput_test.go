@@ -28,6 +28,8 @@ func TestBadInput(t *testing.T) {
 		{name: "entrypoint reset drops the image cmd", cfg: &container.Config{Entrypoint: []string{""}}, err: "no command specified"},
 		{name: "relative workdir", cfg: &container.Config{Cmd: []string{"sh"}, WorkingDir: "srv"}, err: "the working directory 'srv' is invalid, it needs to be an absolute path"},
 		{name: "bad stop signal", cfg: &container.Config{Cmd: []string{"sh"}, StopSignal: "SIGNOPE"}, err: "invalid signal: SIGNOPE"},
+		{name: "arg with NUL", cfg: &container.Config{Cmd: []string{"echo", "a\x00b"}}, err: "contains a NUL byte"},
+		{name: "default ulimit", opts: []Option{WithDefaultUlimits(&container.Ulimit{Name: "files", Soft: 1, Hard: 1})}, err: "invalid default ulimit: invalid ulimit type: files"},
 		{name: "env with NUL", cfg: &container.Config{Cmd: []string{"sh"}, Env: []string{"A=b\x00c"}}, err: "invalid environment variable"},
 		{name: "memory too small", hc: res(container.Resources{Memory: 4 << 20}), err: "minimum memory limit allowed is 6MB"},
 		{name: "swap below memory", hc: res(container.Resources{Memory: 64 << 20, MemorySwap: 32 << 20}), err: "minimum memoryswap limit should be larger than memory limit, see usage"},

@@ -15,9 +15,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Host is what spec generation needs to know about the machine. The zero
-// value describes a capable modern host and looks nothing up: tests build
-// one by hand, berthd calls ProbeHost once at start.
+// Host is what spec generation needs to know about the machine: berthd
+// calls ProbeHost once at start, tests build one by hand. The zero value
+// describes a capable modern host; it still looks up bind sources and
+// device nodes on the live system (Stat and Devices nil).
 type Host struct {
 	// Arch is the GOARCH of the host ("" = this build's).
 	Arch string

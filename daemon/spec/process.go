@@ -29,13 +29,18 @@ func (b *builder) process() error {
 		}
 		args = append([]string{InitPath, "--"}, args...)
 	}
+	for _, a := range args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return invalidf("invalid command argument %q: it contains a NUL byte", a)
+		}
+	}
 	p.Args = args
 
 	cwd := c.WorkingDir
 	if cwd == "" {
 		cwd = "/"
 	}
-	if !path.IsAbs(cwd) {
+	if !path.IsAbs(cwd) || strings.IndexByte(cwd, 0) >= 0 {
 		return invalidf("the working directory '%s' is invalid, it needs to be an absolute path", c.WorkingDir)
 	}
 	p.Cwd = path.Clean(cwd)
@@ -162,7 +167,7 @@ func rlimits(req, defaults []*container.Ulimit) ([]specs.POSIXRlimit, error) {
 	})
 	for _, u := range defs {
 		if err := add(u, false); err != nil {
-			return nil, invalidWrap(err, "default %v", err)
+			return nil, invalidWrap(err, "invalid default ulimit: %v", err)
 		}
 	}
 	return out, nil
