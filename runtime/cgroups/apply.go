@@ -11,7 +11,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func (m *manager) Apply(pid int) (err error) {
+func (m *manager) Apply(pid int) error { return m.apply(m.dirs(), pid) }
+
+func (m *manager) Create(unified bool) error {
+	var hs []hier
+	for _, h := range m.dirs() {
+		if (h == m.v2) == unified {
+			hs = append(hs, h)
+		}
+	}
+	return m.apply(hs, 0)
+}
+
+func (m *manager) apply(hs []hier, pid int) (err error) {
 	var created []string
 	defer func() {
 		if err != nil { // undo: deepest first; a dir holding pid stays (EBUSY) for Destroy
@@ -20,7 +32,7 @@ func (m *manager) Apply(pid int) (err error) {
 			}
 		}
 	}()
-	for _, h := range m.dirs() {
+	for _, h := range hs {
 		made, err := mkdirs(h.mount, h.dir)
 		created = append(created, made...)
 		if err != nil {

@@ -21,6 +21,11 @@ type Manager interface {
 	// cgroup.subtree_control, the controllers the hierarchy offers. On
 	// error, the caller kills pid and calls Destroy.
 	Apply(pid int) error
+	// Create creates the cgroup in the unified hierarchy only (unified)
+	// or in the v1 hierarchies only, as Apply(0) does: a process can be
+	// cloned into the unified one (CLONE_INTO_CGROUP) while the v1 ones
+	// are made, and move itself into those.
+	Create(unified bool) error
 	// Set writes the limits of r; nil fields are left alone.
 	Set(r *specs.LinuxResources) error
 	// Freeze stops every process of the cgroup and waits until it is frozen.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/runtime/caps"
+	"github.com/berth-dev/berth/runtime/cgroups"
 	"github.com/berth-dev/berth/runtime/seccomp"
 	"github.com/berth-dev/berth/runtime/spec"
 )
@@ -113,10 +114,21 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		Owner: owner(), Spec: s, dir: dir, CgroupRoot: opts.CgroupRoot,
 	}
 	var st *started
+	// For the C init, the v1 cgroups are made while init starts (see
+	// below); waitV1 waits for that.
+	var v1done chan error
+	var v1err error
+	waitV1 := func() error {
+		if v1done != nil {
+			v1err, v1done = <-v1done, nil
+		}
+		return v1err
+	}
 	defer func() {
 		if err == nil {
 			return
 		}
+		waitV1()
 		if st != nil && st.cmd != nil {
 			st.cmd.killAndReap()
 		}
@@ -136,15 +148,24 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, err
 	}
 	c.CgroupPaths = cg.Paths()
-	if err := cg.Apply(0); err != nil {
+	cInit := cInitEligible(opts, s, plan)
+	if cInit {
+		// The C init moves itself into the v1 cgroups when its plan
+		// arrives: they are made while it starts. The unified one must
+		// exist for the clone.
+		if err := cg.Create(true); err != nil {
+			return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
+		}
+		v1done = make(chan error, 1)
+		go func() { v1done <- cg.Create(false) }()
+	} else if err := cg.Apply(0); err != nil {
 		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
 	}
-	c.CgroupPaths = cg.Paths()
 	p := &process{
 		id: opts.ID, spec: s, plan: plan, preserveFDs: opts.PreserveFDs,
 		consoleSocket: opts.ConsoleSocket, consoleConn: opts.ConsoleConn,
 		stdin: opts.Stdin, stdout: opts.Stdout, stderr: opts.Stderr,
-		cgroupPaths: c.CgroupPaths, cInit: cInitEligible(opts, s, plan),
+		cgroupPaths: c.CgroupPaths, cInit: cInit,
 	}
 	cfg := &initConfig{
 		ID: opts.ID, Bundle: bundle, Spec: s,
@@ -163,6 +184,9 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, err
 	}
 	defer started.sync.f.Close()
+	if err := waitV1(); err != nil {
+		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
+	}
 	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
 		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
 	}
@@ -189,7 +213,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	}
 	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
-	if err := sendInit(started.sync, cfg, p.cInit, int(fifo.Fd())); err != nil {
+	if err := sendInit(started.sync, cfg, cg, p.cInit, int(fifo.Fd())); err != nil {
 		return nil, err
 	}
 	if err := c.waitReady(ctx, started.sync); err != nil {
@@ -208,9 +232,10 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 }
 
 // sendInit sends init what to do: the plan for the C init when it can
-// create the container (cInit: init was started to look for one), else
-// the config for Go's init, whose seccomp profile is compiled here.
-func sendInit(sc syncConn, cfg *initConfig, cInit bool, fifoFD int) error {
+// create the container (cInit: init was started to look for one), with
+// the exec fifo and the tasks files of the v1 cgroups it joins; else the
+// config for Go's init, whose seccomp profile is compiled here.
+func sendInit(sc syncConn, cfg *initConfig, cg cgroups.Manager, cInit bool, fifoFD int) error {
 	s := cfg.Spec
 	if cInit {
 		var mntns unix.Stat_t
@@ -218,7 +243,20 @@ func sendInit(sc syncConn, cfg *initConfig, cInit bool, fifoFD int) error {
 			return fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
 		}
 		if blob, ok := encodeInitPlan(cfg, s, mntns); ok {
-			return sc.sendPlan(blob, fifoFD)
+			tasks, err := openTasks(cfg.CgroupPaths)
+			if err != nil {
+				return err
+			}
+			defer closeAll(tasks)
+			fds := []int{fifoFD}
+			for _, f := range tasks {
+				fds = append(fds, int(f.Fd()))
+			}
+			return sc.sendPlan(blob, fds)
+		}
+		// Go's init it is, and it was not started into the v1 cgroups.
+		if err := cg.Apply(cfg.InitPid); err != nil {
+			return fmt.Errorf("move init %d into its cgroup: %w", cfg.InitPid, err)
 		}
 	}
 	var err error

@@ -23,6 +23,17 @@
 //	         remove the fifo, poststart hooks          privileges, seccomp, execve
 //	delete:  kill what is left, remove the cgroup, poststop hooks, rm ROOT/ID
 //
+// The common container (no user namespace, terminal, create-time hooks,
+// labels, personality, seccomp listener, tmpcopyup or shared rootfs
+// propagation) never runs Go inside it: the parent sends, instead of the
+// config, an init plan of plain data (initplan.go) with the exec fifo and
+// the v1 cgroups' tasks files, and nsexec's C init runs it (mounts resolved
+// in the rootfs, devices, pivot_root, masks, ...), says "ready", waits on
+// the fifo and execs the process. Its v1 cgroups are made while it starts.
+// Init started for a plan peeks at the first packet: a JSON config goes to
+// Go's init, so the parent can still fall back. BERTH_INIT=go (read by the
+// command line into CreateOpts.GoInit) always uses Go's init.
+//
 // exec joins the namespaces and cgroups the same way. A process that needs
 // no terminal, label, personality or seccomp listener is compiled by the
 // parent into a binary blob that nsexec applies and execs in C, so no Go

@@ -366,9 +366,10 @@ var devSymlinks = []struct{ name, target string }{
 	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 }
 
-// sendPlan sends the C init its plan, with the exec fifo.
-func (c syncConn) sendPlan(blob []byte, fifoFD int) error {
-	err := unix.Sendmsg(int(c.f.Fd()), blob, unix.UnixRights(fifoFD), nil, 0)
+// sendPlan sends the C init its plan, with the exec fifo and the tasks
+// files of the v1 cgroups to join (fds, in that order).
+func (c syncConn) sendPlan(blob []byte, fds []int) error {
+	err := unix.Sendmsg(int(c.f.Fd()), blob, unix.UnixRights(fds...), nil, 0)
 	if err == nil {
 		return nil
 	}

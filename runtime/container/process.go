@@ -174,28 +174,21 @@ func (p *process) start(fifo *os.File) (*started, error) {
 // the unified hierarchy's cgroup (CLONE_INTO_CGROUP, Linux 5.7), which
 // takes the lock only for reading. It returns the files to close once init
 // has started.
+//
+// The C init (p.cInit) gets the tasks files with its plan instead, once
+// the parent has made the v1 cgroups while it started (see Create).
 func (p *process) joinCgroups(attr *syscall.SysProcAttr, add func(*os.File) int) (opened []*os.File, env []string, err error) {
-	var dirs []string
-	seen := map[string]bool{}
-	for key, dir := range p.cgroupPaths {
-		if key != "" && !seen[dir] {
-			seen[dir] = true
-			dirs = append(dirs, dir)
+	if !p.cInit {
+		if opened, err = openTasks(p.cgroupPaths); err != nil {
+			return nil, nil, err
 		}
-	}
-	sort.Strings(dirs)
-	var fds []string
-	for _, dir := range dirs {
-		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			closeAll(opened)
-			return nil, nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+		var fds []string
+		for _, f := range opened {
+			fds = append(fds, strconv.Itoa(add(f)))
 		}
-		opened = append(opened, f)
-		fds = append(fds, strconv.Itoa(add(f)))
-	}
-	if len(fds) > 0 {
-		env = append(env, "_BERTH_CGROUP_V1="+strings.Join(fds, ","))
+		if len(fds) > 0 {
+			env = append(env, "_BERTH_CGROUP_V1="+strings.Join(fds, ","))
+		}
 	}
 	if dir, ok := p.cgroupPaths[""]; ok {
 		f, err := os.OpenFile(dir, os.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -208,6 +201,30 @@ func (p *process) joinCgroups(attr *syscall.SysProcAttr, add func(*os.File) int)
 		attr.CgroupFD = int(f.Fd())
 	}
 	return opened, env, nil
+}
+
+// openTasks opens the tasks file of each v1 cgroup in paths (as
+// Manager.Paths gives them), once per directory, in a stable order.
+func openTasks(paths map[string]string) ([]*os.File, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	for key, dir := range paths {
+		if key != "" && !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+		}
+	}
+	sort.Strings(dirs)
+	var opened []*os.File
+	for _, dir := range dirs {
+		f, err := os.OpenFile(filepath.Join(dir, "tasks"), os.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closeAll(opened)
+			return nil, fmt.Errorf("open cgroup %s: %w", dir, err)
+		}
+		opened = append(opened, f)
+	}
+	return opened, nil
 }
 
 func closeAll(fs []*os.File) {

@@ -85,11 +85,10 @@ static void push(char ***v, int *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-char *nsexec_recv_packet(int fd, size_t *len, int *passed)
+char *nsexec_recv_packet(int fd, size_t *len, int *fds, int *nfds, int max)
 {
 	ssize_t n;
-	if (passed)
-		*passed = -1;
+	*nfds = 0;
 	do
 		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -100,7 +99,7 @@ char *nsexec_recv_packet(int fd, size_t *len, int *passed)
 	char *buf = xmalloc(n);
 	union {
 		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int) * 4)];
+		char b[CMSG_SPACE(sizeof(int) * NSEXEC_MAX_FDS)];
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = n};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
@@ -110,15 +109,17 @@ char *nsexec_recv_packet(int fd, size_t *len, int *passed)
 	while (got < 0 && errno == EINTR);
 	if (got != n)
 		nsexec_bail("nsexec: read from parent");
+	if (mh.msg_flags & MSG_CTRUNC)
+		nsexec_bailx("nsexec: too many fds from parent");
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		int nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (int i = 0; i < nfd; i++) {
+		int k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (int i = 0; i < k; i++) {
 			int f;
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (passed && *passed < 0)
-				*passed = f;
+			if (*nfds < max)
+				fds[(*nfds)++] = f;
 			else
 				close(f);
 		}
@@ -481,7 +482,8 @@ void nsexec_exec_process(int sync_fd)
 {
 	size_t len;
 	struct proc p;
-	char *blob = nsexec_recv_packet(sync_fd, &len, NULL);
+	int nfds, fds[1];
+	char *blob = nsexec_recv_packet(sync_fd, &len, fds, &nfds, 0);
 	parse(blob, len, &p);
 	// 1.
 	const char *path = nsexec_proc_prepare(&p);

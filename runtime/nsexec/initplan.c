@@ -11,8 +11,9 @@
 // order of steps) and this file only applies it, step by step, in the
 // order Go's createInit would, with the same error texts:
 //
-//   1. non-dumpable until execve; refuse to run in the runtime's own mount
-//      namespace; umask 0
+//   1. non-dumpable until execve; join the v1 cgroups (their tasks files
+//      come with the plan, after the exec fifo); refuse to run in the
+//      runtime's own mount namespace; umask 0
 //   2. the ops, in plan order: cgroup namespace, propagation of /, the
 //      rootfs bind, mounts and devices resolved in the rootfs, cwd,
 //      pivot_root, sysctls, read-only and masked paths, read-only root,

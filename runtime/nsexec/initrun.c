@@ -370,16 +370,25 @@ void nsexec_run_plan(int sync_fd)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		nsexec_bail("nsexec: set non-dumpable");
 	size_t len;
-	int fifo;
-	char *blob = nsexec_recv_packet(sync_fd, &len, &fifo);
+	int fds[NSEXEC_MAX_FDS], nfds;
+	char *blob = nsexec_recv_packet(sync_fd, &len, fds, &nfds, NSEXEC_MAX_FDS);
 	struct plan *pl = malloc(sizeof(*pl));
 	if (!pl)
 		nsexec_bailx("nsexec: out of memory");
 	const char *err = nsexec_plan_decode(pl, blob, len);
 	if (err)
 		nsexec_bailx("nsexec: bad init plan: %s", err);
-	if (fifo < 0)
+	if (nfds < 1)
 		nsexec_bailx("nsexec: init plan without the exec fifo");
+	int fifo = fds[0];
+	// The tasks files of the v1 cgroups, made while this process started:
+	// it moves itself in, still single-threaded (see join_cgroups in
+	// nsexec.c), before anything else.
+	for (int i = 1; i < nfds; i++) {
+		if (write(fds[i], "0", 1) != 1)
+			nsexec_bail("join cgroup (fd %d)", fds[i]);
+		close(fds[i]);
+	}
 	if (same_mount_ns(pl))
 		nsexec_bailx("nsexec: refusing to set up a container in the runtime's own mount namespace");
 	umask(0);

@@ -143,6 +143,29 @@ static int follow_in_root(int root, int dir, const char *dir_path, const char *n
 	return nsexec_clean(joined, out, size);
 }
 
+// mkdir_last creates the last component of clean when its parent exists:
+// the common case, in four syscalls rather than a walk from the root.
+// The new directory is opened relative to the parent without following
+// a symlink, so it is the one just made. Anything else (a missing parent,
+// a dangling symlink, a race) returns -1, for the walk to handle and
+// report in Go's words.
+static int mkdir_last(int root, const char *clean, unsigned mode)
+{
+	const char *slash = strrchr(clean, '/');
+	if (!slash || !slash[1])
+		return -1;
+	char parent[PATHBUF];
+	snprintf(parent, sizeof(parent), "%.*s", slash == clean ? 1 : (int)(slash - clean), clean);
+	int p = openat2_in_root(root, parent[1] ? parent + 1 : ".", O_PATH | O_DIRECTORY);
+	if (p < 0)
+		return -1;
+	int d = -1;
+	if (mkdirat(p, slash + 1, mode) == 0)
+		d = openat(p, slash + 1, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(p);
+	return d;
+}
+
 static int mkdir_all(int root, const char *path, unsigned mode, int links)
 {
 	char clean[PATHBUF], done[PATHBUF], next[PATHBUF];
@@ -150,6 +173,8 @@ static int mkdir_all(int root, const char *path, unsigned mode, int links)
 		return seterr(ENAMETOOLONG, "mkdir %s in rootfs", path);
 	int d = nsexec_open_in_root(root, clean, O_PATH | O_DIRECTORY);
 	if (d >= 0)
+		return d;
+	if (nsexec_eno == ENOENT && (d = mkdir_last(root, clean, mode)) >= 0)
 		return d;
 	int cur = nsexec_open_in_root(root, "/", O_PATH | O_DIRECTORY);
 	if (cur < 0)

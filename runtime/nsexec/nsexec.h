@@ -83,9 +83,11 @@ void nsexec_proc_free(struct proc *p);
 const char *nsexec_proc_prepare(struct proc *p);
 void nsexec_proc_exec(struct proc *p, const char *path) __attribute__((noreturn));
 
-// nsexec_recv_packet reads one packet from fd into a new buffer, with up
-// to one fd passed along with it (*passed, -1 if none, close-on-exec).
-char *nsexec_recv_packet(int fd, size_t *len, int *passed);
+// nsexec_recv_packet reads one packet from fd into a new buffer, and the
+// fds passed along with it (close-on-exec): up to max into fds (their
+// number in *nfds), closing the rest.
+#define NSEXEC_MAX_FDS 64
+char *nsexec_recv_packet(int fd, size_t *len, int *fds, int *nfds, int max);
 
 // In-root look-ups (inroot.c), as runtime/container/inroot.go does them:
 // on failure they return -1 and leave the message (without the error
