@@ -114,21 +114,25 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		Owner: owner(), Spec: s, dir: dir, CgroupRoot: opts.CgroupRoot,
 	}
 	var st *started
-	// For the C init, the v1 cgroups are made while init starts (see
-	// below); waitV1 waits for that.
-	var v1done chan error
-	var v1err error
-	waitV1 := func() error {
-		if v1done != nil {
-			v1err, v1done = <-v1done, nil
+	// For the C init, the v1 cgroups, the limits and the exec fifo are
+	// made while init starts (see below); waitAside waits for that.
+	var aside chan error
+	var asideErr error
+	var fifo *os.File
+	waitAside := func() error {
+		if aside != nil {
+			asideErr, aside = <-aside, nil
 		}
-		return v1err
+		return asideErr
 	}
 	defer func() {
+		waitAside()
+		if fifo != nil {
+			fifo.Close()
+		}
 		if err == nil {
 			return
 		}
-		waitV1()
 		if st != nil && st.cmd != nil {
 			st.cmd.killAndReap()
 		}
@@ -151,13 +155,20 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	cInit := cInitEligible(opts, s, plan)
 	if cInit {
 		// The C init moves itself into the v1 cgroups when its plan
-		// arrives: they are made while it starts. The unified one must
-		// exist for the clone.
+		// arrives: they are made while it starts, with the limits and
+		// the fifo (it has no user namespace whose root must own it).
+		// The unified one must exist for the clone.
 		if err := cg.Create(true); err != nil {
 			return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
 		}
-		v1done = make(chan error, 1)
-		go func() { v1done <- cg.Create(false) }()
+		aside = make(chan error, 1)
+		go func() {
+			err := c.prepareCgroups(cg, false)
+			if err == nil {
+				fifo, err = c.makeFifo(nil)
+			}
+			aside <- err
+		}()
 	} else if err := cg.Apply(0); err != nil {
 		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
 	}
@@ -184,42 +195,37 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		return nil, err
 	}
 	defer started.sync.f.Close()
-	if err := waitV1(); err != nil {
-		return nil, fmt.Errorf("create cgroup of container %s: %w", opts.ID, err)
-	}
 	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
 		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
 	}
-
-	fifoPath := filepath.Join(dir, fifoName)
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		return nil, fmt.Errorf("create %s: %w", fifoPath, err)
+	if err := waitAside(); err != nil {
+		return nil, err
 	}
-	// Init reopens the fifo as root of its user namespace, which is
-	// another user on the host: the fifo must be that user's.
-	if uid, gid, ok := hostRoot(s.Linux, c.InitPid); ok {
-		if err := os.Lchown(fifoPath, int(uid), int(gid)); err != nil {
-			return nil, fmt.Errorf("chown %s to the container's root: %w", fifoPath, err)
+	if fifo == nil {
+		// Init reopens the fifo as root of its user namespace, which is
+		// another user on the host: the fifo must be that user's.
+		if fifo, err = c.makeFifo(func() (uint32, uint32, bool) { return hostRoot(s.Linux, c.InitPid) }); err != nil {
+			return nil, err
 		}
-	}
-	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
-	}
-	defer fifo.Close()
-
-	if err := cg.Set(withDefaultDevices(s)); err != nil {
-		return nil, fmt.Errorf("set cgroup limits: %w", err)
+		if err := c.prepareCgroups(cg, true); err != nil {
+			return nil, err
+		}
 	}
 	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
 	if err := sendInit(started.sync, cfg, cg, p.cInit, int(fifo.Fd())); err != nil {
 		return nil, err
 	}
+	// The state is written while init sets up, and takes effect (a
+	// rename) once init is ready.
+	commit, err := c.stage()
+	if err != nil {
+		return nil, err
+	}
 	if err := c.waitReady(ctx, started.sync); err != nil {
 		return nil, err
 	}
-	if err := c.save(); err != nil {
+	if err := commit(); err != nil {
 		return nil, err
 	}
 	if opts.PidFile != "" {
@@ -229,6 +235,41 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	}
 	started.reapIntermediate()
 	return c, nil
+}
+
+// prepareCgroups sets the container's limits, after creating its v1
+// cgroups unless created says they exist.
+func (c *Container) prepareCgroups(cg cgroups.Manager, created bool) error {
+	if !created {
+		if err := cg.Create(false); err != nil {
+			return fmt.Errorf("create cgroup of container %s: %w", c.ID, err)
+		}
+	}
+	if err := cg.Set(withDefaultDevices(c.Spec)); err != nil {
+		return fmt.Errorf("set cgroup limits: %w", err)
+	}
+	return nil
+}
+
+// makeFifo creates the exec fifo, owned by the ids owner returns when it
+// says so, and opens it O_PATH for init.
+func (c *Container) makeFifo(owner func() (uid, gid uint32, ok bool)) (*os.File, error) {
+	fifoPath := filepath.Join(c.dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return nil, fmt.Errorf("create %s: %w", fifoPath, err)
+	}
+	if owner != nil {
+		if uid, gid, ok := owner(); ok {
+			if err := os.Lchown(fifoPath, int(uid), int(gid)); err != nil {
+				return nil, fmt.Errorf("chown %s to the container's root: %w", fifoPath, err)
+			}
+		}
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", fifoPath, err)
+	}
+	return fifo, nil
 }
 
 // sendInit sends init what to do: the plan for the C init when it can

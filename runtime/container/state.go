@@ -188,31 +188,55 @@ func List(root string) ([]*Container, error) {
 
 // save writes state.json crash-safely: temp file, fsync, rename.
 func (c *Container) save() error {
+	commit, err := c.stage()
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// stage writes the container's state to a temporary file and returns the
+// rename that makes it the state, so that the writing can overlap with
+// other work (see Create).
+func (c *Container) stage() (commit func() error, err error) {
 	data, err := json.Marshal(stateJSON{Container: *c, Spec: spec.ToDoc(c.Spec)})
 	if err != nil {
-		return fmt.Errorf("save container %s: %w", c.ID, err)
+		return nil, fmt.Errorf("save container %s: %w", c.ID, err)
 	}
-	return writeFileAtomic(filepath.Join(c.dir, stateFile), data, 0o600)
+	return stageFile(filepath.Join(c.dir, stateFile), data, 0o600)
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	commit, err := stageFile(path, data, mode)
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// stageFile writes data to path's temporary file; commit renames it to
+// path.
+func stageFile(path string, data []byte, mode os.FileMode) (commit func() error, err error) {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, mode)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return func() error {
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // Dir is the container's state directory.
