@@ -25,6 +25,7 @@
 //      (execproc.c). Errors from 4 on go to stderr, as Go's init does.
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "initplan.h"
@@ -83,6 +84,18 @@ const char *nsexec_plan_decode(struct plan *pl, const char *b, size_t len)
 	nsexec_proc_init(&pl->proc);
 	if (len < 4 || memcmp(b, PLAN_MAGIC, 4) != 0)
 		return "not an init plan";
+	// Room for every record: a plan is a few KB, and touching no more
+	// memory than it needs saves page faults on the start path.
+	size_t nrec = 0;
+	for (size_t off = 4; len - off >= 8 && nrec < MAX_OPS; nrec++) {
+		uint32_t n = nsexec_get32(b + off + 4);
+		if (n > len - off - 8)
+			break;
+		off += 8 + n;
+	}
+	pl->ops = malloc(sizeof(*pl->ops) * (nrec ? nrec : 1));
+	if (!pl->ops)
+		return "out of memory";
 	size_t off = 4;
 	while (off < len) {
 		if (len - off < 8)
@@ -99,7 +112,7 @@ const char *nsexec_plan_decode(struct plan *pl, const char *b, size_t len)
 				return err;
 			continue;
 		}
-		if (pl->nops == MAX_OPS)
+		if ((size_t)pl->nops == nrec)
 			return "too many ops";
 		struct plan_op *op = &pl->ops[pl->nops];
 		if ((err = decode_op(op, tag, v, n)) != NULL)
@@ -120,4 +133,6 @@ const char *nsexec_plan_decode(struct plan *pl, const char *b, size_t len)
 void nsexec_plan_free(struct plan *pl)
 {
 	nsexec_proc_free(&pl->proc);
+	free(pl->ops);
+	pl->ops = NULL;
 }

@@ -60,7 +60,7 @@ struct plan {
 	int has_host_mnt;
 	uint64_t host_mnt_dev, host_mnt_ino;
 	int nops;
-	struct plan_op ops[MAX_OPS];
+	struct plan_op *ops; // as many as the plan has records, at most MAX_OPS
 };
 
 // nsexec_plan_decode decodes a plan into pl (strings point into b) and

@@ -244,11 +244,21 @@ static void readonly_path(const char *p)
 		nsexec_bail("readonly path %s", p);
 }
 
-static void mask_path(const char *p)
+// mask_path is maskPath: /dev/null over a file, an empty read-only tmpfs
+// over a directory. The directories share one tmpfs: the first is
+// mounted, the others bind it (a bind keeps its read-only flag), which
+// spares a superblock per directory.
+static void mask_path(const char *p, char *empty, size_t size)
 {
 	int r = mount("/dev/null", p, NULL, MS_BIND, NULL);
-	if (r < 0 && errno == ENOTDIR)
-		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL);
+	if (r < 0 && errno == ENOTDIR) {
+		if (*empty)
+			r = mount(empty, p, NULL, MS_BIND, NULL);
+		if (!*empty || r < 0)
+			r = mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL);
+		if (r == 0 && !*empty)
+			snprintf(empty, size, "%s", p);
+	}
 	if (r < 0 && errno != ENOENT)
 		nsexec_bail("mask path %s", p);
 }
@@ -271,6 +281,7 @@ static void readonly_root(void)
 static void run_ops(struct plan *pl)
 {
 	int root = -1;
+	char empty[4096] = ""; // the first masked directory
 	for (int k = 0; k < pl->nops; k++) {
 		const struct plan_op *op = &pl->ops[k];
 		if (root < 0 && (op->tag == OP_MOUNT || op->tag == OP_DEVICE || op->tag == OP_SYMLINK || op->tag == OP_MKDIR))
@@ -322,7 +333,7 @@ static void run_ops(struct plan *pl)
 			readonly_path(op->s[0]);
 			break;
 		case OP_MASK:
-			mask_path(op->s[0]);
+			mask_path(op->s[0], empty, sizeof(empty));
 			break;
 		case OP_ROROOT:
 			readonly_root();
