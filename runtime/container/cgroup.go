@@ -24,6 +24,9 @@ func newCgroup(opts CreateOpts, s *specs.Spec) (cgroups.Manager, error) {
 
 // cgroup reopens the container's cgroup from its persisted paths.
 func (c *Container) cgroup() (cgroups.Manager, error) {
+	if c.cg != nil {
+		return c.cg, nil
+	}
 	if len(c.CgroupPaths) == 0 {
 		return nil, fmt.Errorf("container %s has no cgroup", c.ID)
 	}

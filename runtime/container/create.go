@@ -119,6 +119,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	var aside chan error
 	var asideErr error
 	var fifo *os.File
+	var tasks []*os.File // the C init's v1 cgroups, to join
 	waitAside := func() error {
 		if aside != nil {
 			asideErr, aside = <-aside, nil
@@ -130,6 +131,7 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 		if fifo != nil {
 			fifo.Close()
 		}
+		closeAll(tasks)
 		if err == nil {
 			return
 		}
@@ -167,6 +169,9 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 			if err == nil {
 				fifo, err = c.makeFifo(nil)
 			}
+			if err == nil {
+				tasks, err = openTasks(c.CgroupPaths)
+			}
 			aside <- err
 		}()
 	} else if err := cg.Apply(0); err != nil {
@@ -198,6 +203,13 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 	if c.InitStart, _, err = procStart(c.InitPid); err != nil {
 		return nil, fmt.Errorf("read start time of init %d: %w", c.InitPid, err)
 	}
+	cfg.CgroupPaths = c.CgroupPaths
+	var initPlan []byte
+	if cInit {
+		if initPlan, err = encodePlanFor(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if err := waitAside(); err != nil {
 		return nil, err
 	}
@@ -211,11 +223,11 @@ func Create(ctx context.Context, opts CreateOpts, warn Warnf) (_ *Container, err
 			return nil, err
 		}
 	}
-	cfg.CgroupPaths = c.CgroupPaths
 	cfg.ConsoleFD, cfg.ListenerFD, cfg.InitPid = started.consoleFD, started.listenerFD, c.InitPid
-	if err := sendInit(started.sync, cfg, cg, p.cInit, int(fifo.Fd())); err != nil {
+	if err := sendInit(started.sync, cfg, cg, p.cInit, initPlan, fifo, tasks); err != nil {
 		return nil, err
 	}
+	c.cg = cg
 	// The state is written while init sets up, and takes effect (a
 	// rename) once init is ready.
 	commit, err := c.stage()
@@ -272,39 +284,44 @@ func (c *Container) makeFifo(owner func() (uid, gid uint32, ok bool)) (*os.File,
 	return fifo, nil
 }
 
-// sendInit sends init what to do: the plan for the C init when it can
-// create the container (cInit: init was started to look for one), with
-// the exec fifo and the tasks files of the v1 cgroups it joins; else the
-// config for Go's init, whose seccomp profile is compiled here.
-func sendInit(sc syncConn, cfg *initConfig, cg cgroups.Manager, cInit bool, fifoFD int) error {
-	s := cfg.Spec
+// encodePlanFor returns the C init's plan for cfg, nil if Go's init must
+// create the container.
+func encodePlanFor(cfg *initConfig) ([]byte, error) {
+	var mntns unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/mnt", &mntns); err != nil {
+		return nil, fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
+	}
+	blob, ok := encodeInitPlan(cfg, cfg.Spec, mntns)
+	if !ok {
+		return nil, nil
+	}
+	return blob, nil
+}
+
+// sendInit sends init what to do: the plan for the C init when there is
+// one (init was started to look for one: cInit), with the exec fifo and
+// the tasks files of the v1 cgroups it joins; else the config for Go's
+// init, whose seccomp profile is compiled here.
+func sendInit(sc syncConn, cfg *initConfig, cg cgroups.Manager, cInit bool, plan []byte, fifo *os.File, tasks []*os.File) error {
+	if plan != nil {
+		fds := []int{int(fifo.Fd())}
+		for _, f := range tasks {
+			fds = append(fds, int(f.Fd()))
+		}
+		return sc.sendPlan(plan, fds)
+	}
 	if cInit {
-		var mntns unix.Stat_t
-		if err := unix.Stat("/proc/self/ns/mnt", &mntns); err != nil {
-			return fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
-		}
-		if blob, ok := encodeInitPlan(cfg, s, mntns); ok {
-			tasks, err := openTasks(cfg.CgroupPaths)
-			if err != nil {
-				return err
-			}
-			defer closeAll(tasks)
-			fds := []int{fifoFD}
-			for _, f := range tasks {
-				fds = append(fds, int(f.Fd()))
-			}
-			return sc.sendPlan(blob, fds)
-		}
 		// Go's init it is, and it was not started into the v1 cgroups.
 		if err := cg.Apply(cfg.InitPid); err != nil {
 			return fmt.Errorf("move init %d into its cgroup: %w", cfg.InitPid, err)
 		}
 	}
+	s := cfg.Spec
 	var err error
 	if cfg.Spec, cfg.Seccomp, err = precompileSeccomp(s); err != nil {
 		return err
 	}
-	return sc.sendConfig(cfg, fifoFD)
+	return sc.sendConfig(cfg, int(fifo.Fd()))
 }
 
 // waitReady answers init's hook request and waits until it is ready.

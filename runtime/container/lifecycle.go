@@ -137,18 +137,25 @@ func (c *Container) Delete(ctx context.Context, force bool, warn Warnf) error {
 	}
 	// Without a pid namespace of its own, the container's other processes
 	// outlive init: kill them through the cgroup.
-	if m, err := c.cgroup(); err == nil {
+	m, cgErr := c.cgroup()
+	if cgErr == nil {
 		if pids, _ := m.Pids(); len(pids) > 0 {
 			c.signalAll(unix.SIGKILL)
 			for _, p := range pids {
 				waitGone(p, time.Second)
 			}
 		}
+	}
+	// Nothing runs in the container any more: its cgroups and its state
+	// directory go at once.
+	removed := make(chan error, 1)
+	go func() { removed <- os.RemoveAll(c.dir) }()
+	if cgErr == nil {
 		if err := m.Destroy(); err != nil && warn != nil {
 			warn("remove cgroup of container %s: %v", c.ID, err)
 		}
 	}
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := <-removed; err != nil {
 		return fmt.Errorf("delete container %s: remove %s: %w", c.ID, c.dir, err)
 	}
 	if c.Spec != nil && c.Spec.Hooks != nil && len(c.Spec.Hooks.Poststop) > 0 {

@@ -46,6 +46,9 @@ type Container struct {
 	Spec        *specs.Spec       `json:"spec"`
 
 	dir string
+	// cg is the cgroup manager of the process that created the container
+	// (run deletes it too); others load one from CgroupPaths.
+	cg cgroups.Manager
 }
 
 // ValidateID checks a container id as runc does: letters, digits, "_+-.".
