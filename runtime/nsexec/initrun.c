@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,25 @@ static int same_mount_ns(const struct plan *pl)
 	return (uint64_t)st.st_dev == pl->host_mnt_dev && (uint64_t)st.st_ino == pl->host_mnt_ino;
 }
 
+static void die(int sig)
+{
+	(void)sig;
+	_exit(2);
+}
+
+// exit_on_signals makes SIGHUP, SIGINT, SIGTERM and SIGQUIT end init as
+// they end Go's init, whose runtime catches them and exits 2: the
+// default action would not do, as a pid namespace's init ignores a signal
+// it has no handler for. execve resets the handlers.
+static void exit_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = die};
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = {SIGHUP, SIGINT, SIGTERM, SIGQUIT};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 void nsexec_run_plan(int sync_fd)
 {
 	char magic[4];
@@ -380,6 +400,7 @@ void nsexec_run_plan(int sync_fd)
 	// 1.
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		nsexec_bail("nsexec: set non-dumpable");
+	exit_on_signals();
 	size_t len;
 	int fds[NSEXEC_MAX_FDS], nfds;
 	char *blob = nsexec_recv_packet(sync_fd, &len, fds, &nfds, NSEXEC_MAX_FDS);
