@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -70,6 +71,12 @@ func (ir *imageRouter) pull(w http.ResponseWriter, r *http.Request) error {
 		st.send(message{ID: p.ID, Status: p.Status, Progress: &jsonstream.Progress{Current: p.Current, Total: p.Total}})
 	}
 	img, err := ir.Service.Pull(ctx, ref.String(), image.PullOptions{Platform: platform, Progress: serialize(progress), Concurrency: ir.PullConcurrency})
+	if errdefs.IsUnauthorized(err) || errdefs.IsPermissionDenied(err) {
+		// As dockerd words it, and not 401: the docker CLI answers a 401
+		// to a pull by prompting for a password.
+		err = withMessage(errdefs.ErrNotFound, fmt.Sprintf("pull access denied for %s, repository does not exist or may require 'docker login': %s",
+			image.Familiar(ref.Repository), errorText(err)))
+	}
 	if err != nil {
 		return st.finish(err)
 	}

@@ -48,17 +48,23 @@ func (ir *imageRouter) push(w http.ResponseWriter, r *http.Request, name string)
 			return err
 		}
 	}
+	configs := map[string]bool{}
 	for _, rf := range refs {
-		if _, err := ir.Store.Get(ctx, rf.Name()); err != nil {
+		img, err := ir.Store.Get(ctx, rf.Name())
+		if err != nil {
 			if errdefs.IsNotFound(err) {
 				return withMessage(err, "An image does not exist locally with the tag: "+image.Familiar(rf.Repository))
 			}
 			return err
 		}
+		configs[shortHex(img.Config.Digest)] = true
 	}
 	st := newStream(ctx, w)
 	st.status("", "The push refers to repository ["+ref.Repository+"]")
 	progress := func(p image.Progress) {
+		if configs[p.ID] {
+			return // docker push shows layers only
+		}
 		m := message{ID: p.ID, Status: p.Status, Progress: &jsonstream.Progress{}}
 		if p.Status == registry.StatusPushing || p.Status == registry.StatusDownloading {
 			m.Progress = &jsonstream.Progress{Current: p.Current, Total: p.Total}

@@ -77,18 +77,18 @@ func TestPullListInspect(t *testing.T) {
 		layers = append(layers, l.String())
 	}
 	inspect := map[string]string{
-		"{{.Id}}":                       id,
-		"{{.RootFS.Type}}":              "layers",
-		"{{.RootFS.Layers}}":            "[" + strings.Join(layers, " ") + "]",
-		"{{.Config.Cmd}}":               "[/bin/sh]",
-		"{{.Os}}/{{.Architecture}}":     "linux/" + img.Manifest.Platform.Architecture,
-		"{{.Created}}":                  testimage.Epoch().Format("2006-01-02T15:04:05Z"),
-		"{{index .RepoTags 0}}":         ref,
-		"{{index .RepoDigests 0}}":      reg.Host + "/app@" + img.Manifest.Digest.String(),
-		"{{.GraphDriver.Name}}":         "overlayfs",
-		"{{gt .Size 0}}":                "true",
-		"{{len .RepoTags}}":             "1",
-		"{{json .Config.Entrypoint}}":   "null",
+		"{{.Id}}":                     id,
+		"{{.RootFS.Type}}":            "layers",
+		"{{.RootFS.Layers}}":          "[" + strings.Join(layers, " ") + "]",
+		"{{.Config.Cmd}}":             "[/bin/sh]",
+		"{{.Os}}/{{.Architecture}}":   "linux/" + img.Manifest.Platform.Architecture,
+		"{{.Created}}":                testimage.Epoch().Format("2006-01-02T15:04:05Z"),
+		"{{index .RepoTags 0}}":       ref,
+		"{{index .RepoDigests 0}}":    reg.Host + "/app@" + img.Manifest.Digest.String(),
+		"{{.GraphDriver.Name}}":       "overlayfs",
+		"{{gt .Size 0}}":              "true",
+		"{{len .RepoTags}}":           "1",
+		"{{json .Config.Entrypoint}}": "null",
 	}
 	for tmpl, want := range inspect {
 		for _, name := range []string{ref, short, id} {
