@@ -18,10 +18,15 @@ package nsexec
 // 	free(pl);
 // 	return err;
 // }
+//
+// static int clean_path(const char *in, char *out, size_t size) {
+// 	return nsexec_clean(in, out, size);
+// }
 import "C"
 
 import (
 	"errors"
+	"unsafe"
 )
 
 // planSummary is what decodePlan reports of a plan it accepts.
@@ -37,4 +42,17 @@ func decodePlan(b []byte) (planSummary, error) {
 		return planSummary{}, errors.New(C.GoString(msg))
 	}
 	return planSummary{int(nops), int(argc), int(envc)}, nil
+}
+
+// cleanPath runs the constructor's path cleaning (inroot.c) on p, for
+// tests; ok is false when the result does not fit 4 KiB.
+func cleanPath(p string) (string, bool) {
+	in := C.CString(p)
+	defer C.free(unsafe.Pointer(in))
+	out := (*C.char)(C.malloc(4096))
+	defer C.free(unsafe.Pointer(out))
+	if C.clean_path(in, out, 4096) < 0 {
+		return "", false
+	}
+	return C.GoString(out), true
 }

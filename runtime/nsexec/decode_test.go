@@ -2,6 +2,7 @@ package nsexec
 
 import (
 	"encoding/binary"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -102,6 +103,35 @@ func FuzzDecodePlan(f *testing.F) {
 		s, err := decodePlan(b)
 		if err == nil && (s.ops < 0 || s.args < 1) {
 			t.Fatalf("accepted a plan without args: %+v", s)
+		}
+	})
+}
+
+func TestCleanPath(t *testing.T) {
+	for _, p := range []string{
+		"", "/", ".", "..", "/..", "a", "/a/b", "a//b/", "/a/./b/.", "/a/bc/../d", "/a/b/..", "/a/b/../..",
+		"/a/b/../../..", "../../x", "/aaa/../b/..", "/a/bb/../c/..", "/proc/self/../1", "x/../../y/./z/..",
+	} {
+		got, ok := cleanPath(p)
+		if want := filepath.Clean("/" + p); !ok || got != want {
+			t.Errorf("clean %q: got %q (%v), want %q", p, got, ok, want)
+		}
+	}
+}
+
+// FuzzCleanPath holds the C path cleaning to filepath.Clean("/" + p),
+// which inroot.go resolves with.
+func FuzzCleanPath(f *testing.F) {
+	for _, s := range []string{"/a/b/../c", "../..", "a/./b//c/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if strings.IndexByte(p, 0) >= 0 || len(p) > 3000 {
+			return
+		}
+		got, ok := cleanPath(p)
+		if want := filepath.Clean("/" + p); !ok || got != want {
+			t.Fatalf("clean %q: got %q (%v), want %q", p, got, ok, want)
 		}
 	})
 }

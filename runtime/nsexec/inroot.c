@@ -58,7 +58,11 @@ int nsexec_clean(const char *in, char *out, size_t size)
 		if (l == 0 || (l == 1 && p[0] == '.')) {
 			// skip
 		} else if (l == 2 && p[0] == '.' && p[1] == '.') {
-			while (n > 0 && out[n] != '/')
+			// Drop the last component and its slash; at the root,
+			// ".." is the root.
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
 				n--;
 		} else {
 			if (n + 1 + l + 1 > size)
