@@ -223,9 +223,9 @@ func TestPullStream(t *testing.T) {
 		t.Errorf("pull stream: got %d\n%s\nwant\n%s", rec.Code, rec.Body, strings.Join(want, "\n"))
 	}
 	for err, status := range map[error]int{
-		fmt.Errorf("manifest unknown: %w", errdefs.ErrNotFound):     404,
+		fmt.Errorf("manifest unknown: %w", errdefs.ErrNotFound):      404,
 		fmt.Errorf("no credentials: %w", errdefs.ErrUnauthenticated): 404,
-		fmt.Errorf("registry down: %w", errdefs.ErrUnavailable):       503,
+		fmt.Errorf("registry down: %w", errdefs.ErrUnavailable):      503,
 	} {
 		e.pull = func(context.Context, string, image.PullOptions) (image.Named, error) { return image.Named{}, err }
 		rec := e.do("POST", "/v1.50/images/create?fromImage=busybox", nil)
