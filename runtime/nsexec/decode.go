@@ -1,5 +1,6 @@
 package nsexec
 
+// #include <stdio.h>
 // #include <stdlib.h>
 // #include <string.h>
 // #include "initplan.h"
@@ -22,10 +23,24 @@ package nsexec
 // static int clean_path(const char *in, char *out, size_t size) {
 // 	return nsexec_clean(in, out, size);
 // }
+//
+// // make_in_root creates path in root as mkdir -p (dir) or as a file and
+// // returns the fd, or -1 with the message in msg.
+// static int make_in_root(int root, const char *path, int dir, char *msg, size_t size, int *eno) {
+// 	int fd = dir ? nsexec_mkdir_all_in_root(root, path, 0755) : nsexec_create_file_in_root(root, path);
+// 	if (fd < 0) {
+// 		snprintf(msg, size, "%s", nsexec_emsg);
+// 		*eno = nsexec_eno;
+// 	}
+// 	return fd;
+// }
 import "C"
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"syscall"
 	"unsafe"
 )
 
@@ -55,4 +70,25 @@ func cleanPath(p string) (string, bool) {
 		return "", false
 	}
 	return C.GoString(out), true
+}
+
+// makeInRoot runs the constructor's in-root creation (inroot.c): path is
+// made inside root, as a directory (mkdir -p) or a file, and the path it
+// got, as the kernel names it, is returned.
+func makeInRoot(root *os.File, path string, dir bool) (string, error) {
+	in := C.CString(path)
+	defer C.free(unsafe.Pointer(in))
+	msg := (*C.char)(C.malloc(1024))
+	defer C.free(unsafe.Pointer(msg))
+	var eno C.int
+	d := C.int(0)
+	if dir {
+		d = 1
+	}
+	fd := C.make_in_root(C.int(root.Fd()), in, d, msg, 1024, &eno)
+	if fd < 0 {
+		return "", fmt.Errorf("%s: %w", C.GoString(msg), syscall.Errno(eno))
+	}
+	defer syscall.Close(int(fd))
+	return os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 }
