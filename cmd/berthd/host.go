@@ -67,11 +67,11 @@ func systemInfo(cfg *config.Config, id string, log *slog.Logger) server.SystemIn
 		path, err := cfg.RuntimePath(name)
 		if err != nil {
 			log.Warn("runtime not found", "runtime", name, "error", err)
-			continue
+			path = name
 		}
 		info.Runtimes[name] = path
 	}
-	if path, ok := info.Runtimes[cfg.DefaultRuntime]; ok {
+	if path, ok := info.Runtimes[cfg.DefaultRuntime]; ok && filepath.IsAbs(path) {
 		info.RuntimeVersion, info.RuntimeCommit = runtimeVersion(path)
 	}
 	return info

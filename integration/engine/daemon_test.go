@@ -134,6 +134,18 @@ func TestRestart(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm != 0o660 {
 		t.Errorf("socket mode: got %o, want 660", perm)
 	}
+	// An events stream in progress does not hold the shutdown up.
+	events := exec.Command("docker", "events")
+	events.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + d.dir, "DOCKER_HOST=unix://" + d.Sock, "DOCKER_CONFIG=" + d.config}
+	if err := events.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer events.Process.Kill()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.TrimSpace(d.OK("info", "--format", "{{.NEventsListener}}")) == "1" {
+			break
+		}
+	}
 	st := d.Stop()
 	if st == nil || !st.Success() {
 		t.Errorf("berthd after SIGTERM: got %v, want exit 0", st)
@@ -142,6 +154,16 @@ func TestRestart(t *testing.T) {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("%s after shutdown: %v, want it gone", p, err)
 		}
+	}
+	if log := d.Log(); strings.Contains(log, "cancelled at shutdown") || strings.Contains(log, "still running") {
+		t.Errorf("shutdown had to cancel requests:\n%s", log)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- events.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(30 * time.Second):
+		t.Error("docker events still running after berthd stopped")
 	}
 	if !strings.Contains(d.Log(), "berthd stopped") {
 		t.Errorf("berthd log lacks a clean stop:\n%s", d.Log())

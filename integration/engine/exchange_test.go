@@ -93,6 +93,14 @@ func TestImport(t *testing.T) {
 	if got := strings.TrimSpace(d.OK("images", "-q", "--no-trunc", "--filter", "dangling=true")); got != strings.TrimSpace(out) {
 		t.Errorf("dangling images after import -: got %q, want %q", got, strings.TrimSpace(out))
 	}
+	// docker image prune removes the dangling one only.
+	prune := d.OK("image", "prune", "-f")
+	if !strings.Contains(prune, "deleted: "+strings.TrimSpace(out)) || !strings.Contains(prune, "Total reclaimed space:") {
+		t.Errorf("docker image prune: got\n%s", prune)
+	}
+	if got := strings.TrimSpace(d.OK("images", "-q")); got == "" || strings.Contains(d.OK("images", "-q", "--no-trunc"), strings.TrimSpace(out)) {
+		t.Errorf("images after prune: got %q, want imported:v1 only", got)
+	}
 	if stderr := d.Fail("import", "--change", "BOGUS x", src); !strings.Contains(strings.ToLower(stderr), "bogus") {
 		t.Errorf("docker import with a bad change: got %q, want it named", stderr)
 	}

@@ -86,6 +86,12 @@ func newDaemon(t *testing.T, args ...string) *daemon {
 	}}
 	t.Cleanup(func() {
 		d.Stop()
+		// A race detector build (BERTHD built with -race) reports here.
+		for _, bad := range []string{"WARNING: DATA RACE", "panic:"} {
+			if strings.Contains(d.Log(), bad) {
+				t.Errorf("berthd log has %q", bad)
+			}
+		}
 		if t.Failed() {
 			t.Logf("berthd log:\n%s", d.Log())
 		}
@@ -112,6 +118,9 @@ func (d *daemon) start(args ...string) error {
 	defer logf.Close()
 	base := []string{"--data-root", d.Data, "--exec-root", d.Exec, "-H", "unix://" + d.Sock,
 		"--config-file", "/dev/null", "--debug"}
+	if rt := os.Getenv("BERTH_RUNTIME"); rt != "" {
+		base = append(base, "--add-runtime", "berth-runtime="+rt)
+	}
 	d.cmd = exec.Command(berthd, append(base, args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
