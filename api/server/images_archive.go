@@ -64,8 +64,17 @@ func (ir *imageRouter) load(w http.ResponseWriter, r *http.Request) error {
 	st := newStream(ctx, w)
 	var progress func(image.Progress)
 	if !quiet {
+		// docker load shows one "Loading layer" bar per layer, from
+		// the start of its unpacking to its end.
+		sizes := map[string]int64{}
 		progress = serialize(func(p image.Progress) {
-			st.send(message{ID: p.ID, Status: p.Status, Progress: &jsonstream.Progress{Current: p.Current, Total: p.Total}})
+			switch {
+			case p.Status == "Extracting" && p.Total > 0:
+				sizes[p.ID] = p.Total
+				st.send(message{ID: p.ID, Status: "Loading layer", Progress: &jsonstream.Progress{Current: p.Current, Total: p.Total}})
+			case p.Status == "Pull complete" && sizes[p.ID] > 0:
+				st.send(message{ID: p.ID, Status: "Loading layer", Progress: &jsonstream.Progress{Current: sizes[p.ID], Total: sizes[p.ID]}})
+			}
 		})
 	}
 	imgs, err := ir.Service.Load(ctx, bufio.NewReaderSize(r.Body, 1<<20), progress)

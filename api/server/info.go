@@ -30,7 +30,7 @@ func (s *Server) info(ctx context.Context, sys System) (system.Info, error) {
 		Images:             len(imgs),
 		Driver:             in.StorageDriver,
 		DriverStatus:       [][2]string{{"Backing Filesystem", backingFilesystem(in.DataRoot)}, {"Supports d_type", "true"}},
-		Plugins:            system.PluginsInfo{Log: []string{in.LoggingDriver}},
+		Plugins:            system.PluginsInfo{Volume: in.VolumeDrivers, Network: in.NetworkDrivers, Log: []string{in.LoggingDriver}},
 		MemoryLimit:        cg.memory,
 		SwapLimit:          cg.swap,
 		CPUCfsPeriod:       cg.cfsPeriod,

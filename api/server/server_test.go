@@ -251,8 +251,8 @@ func TestSaveLoadEvents(t *testing.T) {
 	}
 	archive := rec.Body.Bytes()
 	e.do("DELETE", "/images/saved:v1", nil)
-	rec = e.do("POST", "/v1.50/images/load?quiet=1", bytes.NewReader(archive))
-	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `{"stream":"Loaded image: saved:v1\n"}`) {
+	rec = e.do("POST", "/v1.50/images/load?quiet=0", bytes.NewReader(archive))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `{"stream":"Loaded image: saved:v1\n"}`) || !strings.Contains(rec.Body.String(), `"status":"Loading layer"`) {
 		t.Errorf("load: got %d %s", rec.Code, rec.Body)
 	}
 	if rec := e.do("POST", "/v1.50/images/load", strings.NewReader("not a tar")); !strings.Contains(rec.Body.String(), `"message"`) {

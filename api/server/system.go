@@ -27,6 +27,8 @@ type SystemInfo struct {
 	RuntimeVersion string            // of the default runtime
 	RuntimeCommit  string
 	Labels         []string
+	VolumeDrivers  []string // GET /info's Plugins
+	NetworkDrivers []string
 	Mirrors        []string
 	Insecure       []string
 	LiveRestore    bool
