@@ -192,3 +192,29 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("humanSize: got %q", got)
 	}
 }
+
+func TestWithTag(t *testing.T) {
+	d := "sha256:" + strings.Repeat("a", 64)
+	cases := []struct{ name, tag, want, err string }{
+		{"busybox", "", "docker.io/library/busybox:latest", ""},
+		{"busybox", "1.36", "docker.io/library/busybox:1.36", ""},
+		{"busybox:1.0", "1.36", "docker.io/library/busybox:1.36", ""},
+		{"busybox", d, "docker.io/library/busybox@" + d, ""},
+		{"127.0.0.1:5000/app:v1", "v2", "127.0.0.1:5000/app:v2", ""},
+		{"busybox", "bad tag", "", "invalid"},
+		{"Busybox", "1", "", "invalid"},
+		{"busybox", "sha256:short", "", "invalid"},
+	}
+	for _, c := range cases {
+		ref, err := withTag(c.name, c.tag)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("withTag(%q, %q): got %v, %v, want error %q", c.name, c.tag, ref, err, c.err)
+			}
+			continue
+		}
+		if err != nil || ref.String() != c.want {
+			t.Errorf("withTag(%q, %q): got %q, %v, want %q", c.name, c.tag, ref, err, c.want)
+		}
+	}
+}

@@ -131,6 +131,22 @@ func splitImagePath(rest string) (name, verb string) {
 	return rest[:i], rest[i+1:]
 }
 
+// withTag parses name and, when tag is given, replaces its tag (or
+// digest, when tag is one) as dockerd does with the "tag" parameter of
+// pull, push and import.
+func withTag(name, tag string) (image.Reference, error) {
+	ref, err := image.ParseReference(name)
+	if err != nil || tag == "" {
+		return ref, err
+	}
+	if strings.Contains(tag, ":") {
+		ref.Tag, ref.Digest = "", tag
+	} else {
+		ref.Tag, ref.Digest = tag, ""
+	}
+	return image.ParseReference(ref.String())
+}
+
 // get finds an image by name or ID, answering a miss as dockerd does.
 func (ir *imageRouter) get(ctx context.Context, ref string) (image.Named, error) {
 	if ref == "" {

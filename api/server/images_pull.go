@@ -31,15 +31,7 @@ func (ir *imageRouter) create(w http.ResponseWriter, r *http.Request) error {
 // whether the image changed.
 func (ir *imageRouter) pull(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	refStr := q.Get("fromImage")
-	if tag := q.Get("tag"); tag != "" {
-		if strings.Contains(tag, ":") { // a digest: sha256:…
-			refStr += "@" + tag
-		} else {
-			refStr += ":" + tag
-		}
-	}
-	ref, err := image.ParseReference(refStr)
+	ref, err := withTag(q.Get("fromImage"), q.Get("tag"))
 	if err != nil {
 		return err
 	}
@@ -132,13 +124,12 @@ func (ir *imageRouter) importImage(w http.ResponseWriter, r *http.Request) error
 		return errorf(errdefs.ErrNotImplemented, "importing from a URL is not supported: send the tarball as the request body (fromSrc=-)")
 	}
 	name := q.Get("repo")
-	if tag := q.Get("tag"); tag != "" && name != "" {
-		name += ":" + tag
-	}
 	if name != "" {
-		if _, err := image.ParseReference(name); err != nil {
+		ref, err := withTag(name, q.Get("tag"))
+		if err != nil {
 			return err
 		}
+		name = ref.String()
 	}
 	if _, err := parsePlatform(q.Get("platform")); err != nil {
 		return err

@@ -29,20 +29,13 @@ func (ir *imageRouter) push(w http.ResponseWriter, r *http.Request, name string)
 	if err != nil {
 		return err
 	}
-	full := name
-	if tag := r.URL.Query().Get("tag"); tag != "" {
-		if strings.Contains(tag, ":") {
-			full += "@" + tag
-		} else {
-			full += ":" + tag
-		}
-	}
-	ref, err := image.ParseReference(full)
+	tag := r.URL.Query().Get("tag")
+	ref, err := withTag(name, tag)
 	if err != nil {
 		return err
 	}
 	refs := []image.Reference{ref}
-	explicit := full != name || strings.LastIndex(name, ":") > strings.LastIndex(name, "/") || strings.Contains(name, "@")
+	explicit := tag != "" || strings.LastIndex(name, ":") > strings.LastIndex(name, "/") || strings.Contains(name, "@")
 	if !explicit {
 		if refs, err = ir.repoTags(r, ref.Repository); err != nil {
 			return err
