@@ -190,6 +190,12 @@ func (d *daemon) Docker(args ...string) result {
 // DockerIn runs the docker CLI with stdin.
 func (d *daemon) DockerIn(stdin io.Reader, args ...string) result {
 	d.t.Helper()
+	return d.DockerEnv(stdin, nil, args...)
+}
+
+// DockerEnv runs the docker CLI with stdin and extra environment.
+func (d *daemon) DockerEnv(stdin io.Reader, env []string, args ...string) result {
+	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "docker", args...)
@@ -200,6 +206,7 @@ func (d *daemon) DockerIn(stdin io.Reader, args ...string) result {
 		"DOCKER_CONFIG=" + d.config,
 		"DOCKER_CLI_HINTS=false",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

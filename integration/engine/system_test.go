@@ -92,6 +92,18 @@ func TestAPIVersions(t *testing.T) {
 			t.Errorf("HEAD /_ping header %s: got %q, want %q", k, got, want)
 		}
 	}
+	// The CLI pinned to an old API version.
+	r := d.DockerEnv(nil, []string{"DOCKER_API_VERSION=1.41"}, "version", "--format", "{{.Client.APIVersion}}")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "1.41" {
+		t.Errorf("docker version with API 1.41: got %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if r := d.DockerEnv(nil, []string{"DOCKER_API_VERSION=1.41"}, "images"); r.Code != 0 {
+		t.Errorf("docker images with API 1.41: got %d %q", r.Code, r.Stderr)
+	}
+	r = d.DockerEnv(nil, []string{"DOCKER_API_VERSION=1.23"}, "info")
+	if r.Code == 0 || !strings.Contains(r.Stderr, "client version 1.23 is too old") {
+		t.Errorf("docker info with API 1.23: got %d %q", r.Code, r.Stderr)
+	}
 	if stderr := d.Fail("ps"); !strings.Contains(stderr, "not implemented yet") {
 		t.Errorf("docker ps: got %q, want a clear 'not implemented yet'", stderr)
 	}
