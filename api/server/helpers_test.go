@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
@@ -215,6 +216,26 @@ func TestWithTag(t *testing.T) {
 		}
 		if err != nil || ref.String() != c.want {
 			t.Errorf("withTag(%q, %q): got %q, %v, want %q", c.name, c.tag, ref, err, c.want)
+		}
+	}
+}
+
+// TestRouterTakesOverFallback: a router's pattern that overlaps a
+// fallback wins; the fallback is left out rather than panicking.
+func TestRouterTakesOverFallback(t *testing.T) {
+	srv := New(Options{})
+	srv.handle("/containers/{id}/attach/ws", func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusTeapot)
+		return nil
+	})
+	srv.handle("GET /containers/json", func(w http.ResponseWriter, r *http.Request) error {
+		return writeJSON(w, http.StatusOK, []string{})
+	})
+	for path, want := range map[string]int{"/containers/x/attach/ws": 418, "/v1.50/containers/json": 200, "/containers/x/start": 501} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want {
+			t.Errorf("GET %s: got %d, want %d", path, rec.Code, want)
 		}
 	}
 }

@@ -101,10 +101,19 @@ func (s *Server) addFallbacks() {
 	})
 }
 
+// fallback registers h for pattern unless a router took the pattern or
+// one that overlaps it (http.ServeMux refuses such a registration with a
+// panic): the router's answer wins.
 func (s *Server) fallback(pattern string, h handlerFunc) {
-	if !s.patterns[pattern] {
-		s.handle(pattern, h)
+	if s.patterns[pattern] {
+		return
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Debug("fallback route left out", "pattern", pattern, "reason", r)
+		}
+	}()
+	s.handle(pattern, h)
 }
 
 // handle registers a route.
