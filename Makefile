@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X $(PKG)/runtime/command.Version=$(VERSION) -X $(PKG)/runtim
 
 all: build
 
-build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berthd
+build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berthd $(BIN)/berth
 
 # berth-runtime is linked statically: no dynamic loader on the container
 # start path, and nothing to resolve from the host's libraries at exec.
@@ -29,6 +29,10 @@ $(BIN)/berth-shim: $(wildcard shim/berth-shim/*.c shim/berth-shim/*.h)
 $(BIN)/berthd: $(shell find cmd/berthd api daemon image content snapshot archive internal -name '*.go') go.mod go.sum
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $@ ./cmd/berthd
+
+$(BIN)/berth: $(shell find cmd/berth cli -name '*.go') go.mod go.sum
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $@ ./cmd/berth
 
 deps-test:
 	scripts/install-deps test

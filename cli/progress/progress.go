@@ -78,7 +78,7 @@ func (r *renderer) message(m jsonstream.Message) {
 		io.WriteString(r.out, m.Stream)
 		return
 	}
-	if m.Status == "" && m.Progress == nil {
+	if m.Status == "" { // an aux message, or an empty one
 		return
 	}
 	if m.ID == "" || m.Progress == nil {

@@ -18,6 +18,7 @@ const pullStream = `{"status":"Pulling from app","id":"v1"}
 {"status":"Downloading","progressDetail":{"current":10,"total":20},"id":"bbb"}
 {"status":"Pull complete","progressDetail":{},"id":"aaa"}
 {"status":"Pull complete","progressDetail":{},"id":"bbb"}
+{"progressDetail":{},"aux":{"Tag":"v1"}}
 {"status":"Digest: sha256:abc"}
 {"status":"Status: Downloaded newer image for 127.0.0.1:5000/app:v1"}
 `
