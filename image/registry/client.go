@@ -2,7 +2,10 @@ package registry
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -166,8 +169,16 @@ func (c *Client) registry(host string) (name.Registry, error) {
 // transport returns an authenticated transport for host with scopes,
 // creating it once (ping, credentials, first token) and caching it. Bearer
 // transports refresh their token themselves when it expires.
+//
+// The cache key includes a fingerprint of the credentials the keychain
+// gives for this request, so a token fetched with one caller's
+// credentials never serves another's (berthd takes them per request).
 func (c *Client) transport(ctx context.Context, host string, scopes []string) (http.RoundTripper, error) {
-	key := host + "\x00" + strings.Join(scopes, " ")
+	who, err := c.credentialsFingerprint(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	key := host + "\x00" + strings.Join(scopes, " ") + "\x00" + who
 	c.mu.Lock()
 	rt := c.transports[key]
 	c.mu.Unlock()
@@ -188,6 +199,25 @@ func (c *Client) transport(ctx context.Context, host string, scopes []string) (h
 		return nil, err
 	}
 	return v.(http.RoundTripper), nil
+}
+
+// credentialsFingerprint hashes what the keychain holds for host.
+func (c *Client) credentialsFingerprint(ctx context.Context, host string) (string, error) {
+	reg, err := c.registry(host)
+	if err != nil {
+		return "", err
+	}
+	auth, err := authn.Resolve(ctx, c.keychain, reg)
+	if err != nil {
+		return "", fmt.Errorf("credentials for %s: %w", host, err)
+	}
+	cfg, err := authn.Authorization(ctx, auth)
+	if err != nil {
+		return "", fmt.Errorf("credentials for %s: %w", host, err)
+	}
+	data, _ := json.Marshal(cfg)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8]), nil
 }
 
 func (c *Client) newTransport(ctx context.Context, host string, scopes []string) (http.RoundTripper, error) {
