@@ -80,12 +80,14 @@ func NewRoot(c *command.CLI) *cobra.Command {
 		SilenceUsage:     true,
 		TraverseChildren: true,
 	}
-	f := root.PersistentFlags()
+	// Global options come before the command, as docker's: -H is also
+	// history's --human.
+	f := root.Flags()
 	f.StringVarP(&c.Opts.Host, "host", "H", "", "Daemon socket to connect to (default $BERTH_HOST, $DOCKER_HOST or "+command.DefaultHost+")")
 	f.StringVar(&c.Opts.ConfigDir, "config", "", "Location of client config files (default ~/.berth)")
 	f.BoolVarP(&c.Opts.Debug, "debug", "D", false, "Enable debug mode")
 	f.StringVarP(&c.Opts.LogLevel, "log-level", "l", "info", `Set the logging level ("debug", "info", "warn", "error", "fatal")`)
-	root.Flags().BoolVarP(&showVersion, "version", "v", false, "Print version information and quit")
+	f.BoolVarP(&showVersion, "version", "v", false, "Print version information and quit")
 
 	root.AddCommand(image.NewCommand(c), system.NewCommand(c), system.NewVersionCommand(c), system.NewInfoCommand(c),
 		system.NewEventsCommand(c), system.NewInspectCommand(c), registry.NewLoginCommand(c), registry.NewLogoutCommand(c))

@@ -29,7 +29,7 @@ func Inspect(out io.Writer, refs []string, tmplText string, get Getter) error {
 	var tmplErr error
 	tmpl, err := format.Parse(tmplText)
 	if tmplText != "" && err != nil {
-		return StatusError{Status: "template parsing error: " + err.Error(), Code: 64}
+		return StatusError{Status: "Template parsing error: " + err.Error(), Code: 64}
 	}
 	for _, ref := range refs {
 		typed, raw, err := get(ref)

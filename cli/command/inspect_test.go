@@ -41,7 +41,7 @@ func TestInspect(t *testing.T) {
 		{[]string{"a", "zz", "b"}, "{{.ID}}", "sha256:aaa\nsha256:bbb\n", "No such image: zz"},
 		{[]string{"b"}, "", "[\n    {\n        \"Id\": \"sha256:bbb\",\n        \"Size\": 0\n    }\n]\n", ""},
 		{[]string{"zz"}, "", "[]\n", "No such image: zz"},
-		{[]string{"a"}, "{{.ID", "", "template parsing error"},
+		{[]string{"a"}, "{{.ID", "", "Template parsing error"},
 	} {
 		var b strings.Builder
 		err := Inspect(&b, tc.refs, tc.format, get)
