@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Caps is a compiled set of capabilities ready to apply.
@@ -110,11 +111,14 @@ func Has(name string) bool {
 	if !ok {
 		return false
 	}
-	set, err := capability.NewPid2(0)
-	if err != nil || set.Load() != nil {
+	// capget(2) alone: loading a full capability.Capabilities also reads
+	// /proc/self/status, on every create's path.
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil || c > 63 {
 		return false
 	}
-	return set.Get(capability.EFFECTIVE, c)
+	return data[c/32].Effective&(1<<(uint(c)%32)) != 0
 }
 
 // Masks returns the five sets as bit masks (bit n is capability n), in the
