@@ -14,7 +14,7 @@ build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berthd $(BIN)/berth
 
 # berth-runtime is linked statically: no dynamic loader on the container
 # start path, and nothing to resolve from the host's libraries at exec.
-$(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.go' -o -name '*.c') go.mod go.sum
+$(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.go' -o -name '*.c' -o -name '*.h') go.mod go.sum
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o $@ ./cmd/berth-runtime
 
