@@ -84,3 +84,23 @@ func waitStatus(t *testing.T, r *rt, id, want string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestKillCreated sends SIGTERM to a container that was created and never
+// started: its init, waiting for `start`, ends (as runc's does), whether
+// the C init or the Go init holds it.
+func TestKillCreated(t *testing.T) {
+	for _, mode := range []string{"", "go"} {
+		t.Run("init="+mode, func(t *testing.T) {
+			if mode != "" {
+				t.Setenv("BERTH_INIT", mode)
+			}
+			r := newRT(t)
+			b := testbundle.New(t, "sleep", "1000")
+			id := r.id()
+			r.ok("create", "--bundle", b.Dir, id)
+			r.ok("kill", id, "TERM")
+			waitStatus(t, r, id, "stopped")
+			r.ok("delete", id)
+		})
+	}
+}
