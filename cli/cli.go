@@ -102,6 +102,10 @@ func NewRoot(c *command.CLI) *cobra.Command {
 // refuse words that are not their commands.
 func finish(cmd *cobra.Command) {
 	cmd.DisableFlagsInUseLine = true
+	if cmd.Flags().ShorthandLookup("h") != nil && cmd.Flags().Lookup("help") == nil {
+		// -h is run's --hostname: help is --help alone.
+		cmd.Flags().Bool("help", false, "Print usage")
+	}
 	cmd.SetFlagErrorFunc(command.FlagError)
 	if cmd.HasSubCommands() && cmd.Args == nil {
 		cmd.Args = command.NoArgs

@@ -43,6 +43,9 @@ type PullOptions struct {
 	All      bool
 	Quiet    bool
 	Platform string
+	// ToStderr shows the progress and the reference on standard error
+	// (run's pull of a missing image).
+	ToStderr bool
 }
 
 // Pull pulls ref with progress on the CLI's output, then prints the
@@ -78,6 +81,12 @@ func Pull(ctx context.Context, c *command.CLI, ref string, o PullOptions) error 
 		return err
 	}
 	defer resp.Close()
+	if o.ToStderr {
+		if o.Quiet {
+			return c.ShowProgress(resp, true)
+		}
+		return command.ShowProgressOn(c.Err, resp)
+	}
 	if err := c.ShowProgress(resp, o.Quiet); err != nil {
 		return err
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -51,41 +49,13 @@ func NewSaveCommand(c *command.CLI) *cobra.Command {
 				_, err := io.Copy(c.Out, body)
 				return err
 			}
-			return writeFile(output, body)
+			if err := command.WriteFile(output, body); err != nil {
+				return fmt.Errorf("failed to save image: %w", err)
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
 	cmd.Flags().StringSliceVar(&platforms, "platform", nil, "Save only the given platform(s)")
 	return cmd
-}
-
-// writeFile writes r to path through a temporary file beside it, so
-// that a failed save leaves no partial archive under the name.
-func writeFile(path string, r io.Reader) error {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("failed to save image: invalid output path: %q must be a directory", dir)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("failed to save image: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("failed to save image: %w", err)
-	}
-	return nil
 }

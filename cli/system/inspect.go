@@ -1,15 +1,13 @@
 package system
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
+	"github.com/berth-dev/berth/cli/container"
 	"github.com/berth-dev/berth/cli/image"
 )
 
@@ -32,7 +30,7 @@ func NewInspectCommand(c *command.CLI) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			images := image.Getter(ctx, api)
-			containers := ContainerGetter(ctx, api, size)
+			containers := container.Getter(ctx, api, size)
 			get := func(ref string) (any, []byte, error) {
 				switch kind {
 				case "container":
@@ -58,15 +56,4 @@ func NewInspectCommand(c *command.CLI) *cobra.Command {
 	f.StringVar(&kind, "type", "", "Only inspect objects of the given type")
 	f.BoolVarP(&size, "size", "s", false, "Display total file sizes if the type is container")
 	return cmd
-}
-
-// ContainerGetter fetches containers for command.Inspect.
-func ContainerGetter(ctx context.Context, api *client.Client, size bool) command.Getter {
-	return func(ref string) (any, []byte, error) {
-		res, err := api.ContainerInspect(ctx, ref, client.ContainerInspectOptions{Size: size})
-		if err != nil {
-			return nil, nil, err
-		}
-		return res.Container, bytes.Clone(res.Raw), nil
-	}
 }
