@@ -174,9 +174,15 @@ func NewAttachCommand(c *command.CLI) *cobra.Command {
 				}
 				return err
 			}
-			after, err := api.ContainerInspect(sctx, ctr.ID, client.ContainerInspectOptions{})
-			if err == nil && after.Container.State != nil && !after.Container.State.Running && after.Container.State.ExitCode != 0 {
-				return command.StatusError{Code: after.Container.State.ExitCode}
+			// The output ended: the container is exiting; its status is
+			// attach's.
+			w := api.ContainerWait(sctx, ctr.ID, client.ContainerWaitOptions{})
+			select {
+			case res := <-w.Result:
+				if res.StatusCode != 0 {
+					return command.StatusError{Code: int(res.StatusCode)}
+				}
+			case <-w.Error:
 			}
 			return nil
 		},

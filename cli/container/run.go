@@ -107,7 +107,8 @@ func run(ctx context.Context, c *command.CLI, o *createFlags, args []string, det
 	wait := api.ContainerWait(sctx, id, client.ContainerWaitOptions{Condition: cond})
 	if _, err := api.ContainerStart(sctx, id, client.ContainerStartOptions{}); err != nil {
 		if cfg.HostConfig.AutoRemove {
-			<-wait.Result
+			// A container that never ran has no exit to remove it at.
+			api.ContainerRemove(sctx, id, client.ContainerRemoveOptions{Force: true})
 		}
 		return runError(err)
 	}
