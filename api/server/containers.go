@@ -1,0 +1,229 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-dev/berth/daemon/containers"
+)
+
+// ContainerBackend is what the container routes ask of the container
+// service (daemon/containers.Service).
+type ContainerBackend interface {
+	Create(ctx context.Context, name string, req container.CreateRequest) (container.CreateResponse, error)
+	Start(ctx context.Context, ref string) error
+	Stop(ctx context.Context, ref, signal string, timeout *int) error
+	Restart(ctx context.Context, ref, signal string, timeout *int) error
+	Kill(ctx context.Context, ref, signal string) error
+	Pause(ctx context.Context, ref string) error
+	Unpause(ctx context.Context, ref string) error
+	Wait(ctx context.Context, ref string, cond container.WaitCondition) (<-chan containers.WaitResult, error)
+	Remove(ctx context.Context, ref string, force, volumes bool) error
+	List(ctx context.Context, o containers.ListOptions) ([]container.Summary, error)
+	Inspect(ctx context.Context, ref string, size bool) (container.InspectResponse, error)
+	Rename(ctx context.Context, ref, name string) error
+	Resize(ctx context.Context, ref string, height, width uint16) error
+	Logs(ctx context.Context, ref string, o containers.LogsOptions) (*containers.LogReader, error)
+	Attach(ctx context.Context, ref string, o containers.AttachOptions, open func(tty bool) (containers.AttachStreams, error)) error
+}
+
+// Containers is the backend of the container routes.
+type Containers struct {
+	Backend ContainerBackend
+}
+
+// containerRouter answers the /containers routes.
+type containerRouter struct {
+	b ContainerBackend
+	// done is closed when the server shuts down: it ends attaches, whose
+	// request context no longer follows the connection once it is taken
+	// over.
+	done <-chan struct{}
+}
+
+// AddContainers adds the /containers routes. Those not written yet (exec,
+// top, stats, changes, export, archive, update, prune) keep answering 501.
+func (s *Server) AddContainers(c Containers) {
+	cr := &containerRouter{b: c.Backend, done: s.done}
+	s.handle("POST /containers/create", cr.create)
+	s.handle("GET /containers/json", cr.list)
+	s.handle("GET /containers/{id}/json", cr.inspect)
+	s.handle("POST /containers/{id}/start", cr.start)
+	s.handle("POST /containers/{id}/stop", cr.stop)
+	s.handle("POST /containers/{id}/restart", cr.restart)
+	s.handle("POST /containers/{id}/kill", cr.kill)
+	s.handle("POST /containers/{id}/pause", cr.pause)
+	s.handle("POST /containers/{id}/unpause", cr.unpause)
+	s.handle("POST /containers/{id}/wait", cr.wait)
+	s.handle("DELETE /containers/{id}", cr.remove)
+	s.handle("POST /containers/{id}/rename", cr.rename)
+	s.handle("POST /containers/{id}/resize", cr.resize)
+	s.handle("GET /containers/{id}/logs", cr.logs)
+	s.handle("POST /containers/{id}/attach", cr.attach)
+}
+
+// ContainerImageUsers adapts the container service to what the image
+// routes ask (ImageUsers), so that removing an image in use is refused.
+func ContainerImageUsers(b interface {
+	ContainersUsing(ctx context.Context, id digest.Digest) ([]containers.ImageUser, error)
+}) ImageUsers {
+	return imageUsers{b}
+}
+
+type imageUsers struct {
+	b interface {
+		ContainersUsing(ctx context.Context, id digest.Digest) ([]containers.ImageUser, error)
+	}
+}
+
+func (u imageUsers) ContainersUsing(ctx context.Context, id digest.Digest) ([]ImageUser, error) {
+	users, err := u.b.ContainersUsing(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImageUser, len(users))
+	for i, x := range users {
+		out[i] = ImageUser{ID: x.ID, Running: x.Running}
+	}
+	return out, nil
+}
+
+func (cr *containerRouter) start(w http.ResponseWriter, r *http.Request) error {
+	if err := cr.b.Start(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// stopQuery reads the "t" and "signal" of stop and restart.
+func stopQuery(r *http.Request) (signal string, timeout *int, err error) {
+	if t := r.URL.Query().Get("t"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil {
+			return "", nil, errorf(errdefs.ErrInvalidArgument, "invalid value for t: %q is not an integer", t)
+		}
+		timeout = &n
+	}
+	if !versionBefore(r.Context(), "1.42") {
+		signal = r.URL.Query().Get("signal")
+	}
+	return signal, timeout, nil
+}
+
+func (cr *containerRouter) stop(w http.ResponseWriter, r *http.Request) error {
+	sig, t, err := stopQuery(r)
+	if err != nil {
+		return err
+	}
+	if err := cr.b.Stop(r.Context(), r.PathValue("id"), sig, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) restart(w http.ResponseWriter, r *http.Request) error {
+	sig, t, err := stopQuery(r)
+	if err != nil {
+		return err
+	}
+	if err := cr.b.Restart(r.Context(), r.PathValue("id"), sig, t); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) kill(w http.ResponseWriter, r *http.Request) error {
+	if err := cr.b.Kill(r.Context(), r.PathValue("id"), r.URL.Query().Get("signal")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) pause(w http.ResponseWriter, r *http.Request) error {
+	if err := cr.b.Pause(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) unpause(w http.ResponseWriter, r *http.Request) error {
+	if err := cr.b.Unpause(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) remove(w http.ResponseWriter, r *http.Request) error {
+	if boolValue(r, "link") {
+		return errorf(errdefs.ErrNotImplemented, "links are not supported")
+	}
+	if err := cr.b.Remove(r.Context(), r.PathValue("id"), boolValue(r, "force"), boolValue(r, "v")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) rename(w http.ResponseWriter, r *http.Request) error {
+	if err := cr.b.Rename(r.Context(), r.PathValue("id"), r.URL.Query().Get("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (cr *containerRouter) resize(w http.ResponseWriter, r *http.Request) error {
+	h, err := intValue(r, "h", 0)
+	if err != nil {
+		return err
+	}
+	wd, err := intValue(r, "w", 0)
+	if err != nil {
+		return err
+	}
+	if h < 0 || wd < 0 || h > 65535 || wd > 65535 {
+		return errorf(errdefs.ErrInvalidArgument, "invalid terminal size %dx%d", h, wd)
+	}
+	if err := cr.b.Resize(r.Context(), r.PathValue("id"), uint16(h), uint16(wd)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// wait answers POST /containers/{id}/wait: the headers as soon as the
+// waiter is registered (the docker CLI waits for them before it starts
+// the container), the status once the condition holds.
+func (cr *containerRouter) wait(w http.ResponseWriter, r *http.Request) error {
+	cond := container.WaitCondition(r.URL.Query().Get("condition"))
+	if versionBefore(r.Context(), "1.30") {
+		cond = ""
+	}
+	ch, err := cr.b.Wait(r.Context(), r.PathValue("id"), cond)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	http.NewResponseController(w).Flush()
+	res, ok := <-ch
+	if !ok {
+		return nil
+	}
+	resp := container.WaitResponse{StatusCode: int64(res.StatusCode)}
+	if res.Error != "" {
+		resp.Error = &container.WaitExitError{Message: res.Error}
+	}
+	return writeJSONBody(w, resp)
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+)
+
+// create answers POST /containers/create.
+func (cr *containerRouter) create(w http.ResponseWriter, r *http.Request) error {
+	var req container.CreateRequest
+	if err := decodeJSON(r, &req, false); err != nil {
+		return err
+	}
+	if req.Config == nil {
+		return errorf(errdefs.ErrInvalidArgument, "config cannot be empty in order to create a container")
+	}
+	if p := r.URL.Query().Get("platform"); p != "" {
+		os, _, _ := strings.Cut(p, "/")
+		if os != "linux" {
+			return errorf(errdefs.ErrInvalidArgument, "unsupported platform %q: berth runs linux containers", p)
+		}
+	}
+	resp, err := cr.b.Create(r.Context(), r.URL.Query().Get("name"), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, resp)
+}

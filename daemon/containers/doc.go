@@ -1,0 +1,72 @@
+// Package containers is berthd's container service: it creates containers
+// from images, runs them under a shim, records how they end, restarts them
+// by policy, and finds them again after berthd restarts. It speaks the
+// Docker Engine API's current types (container.Config, HostConfig,
+// InspectResponse, Summary); api/server adapts older API versions.
+//
+// # Lifecycle
+//
+//	create ──▶ created ──start──▶ running ◀──unpause── paused
+//	              ▲                 │  └──pause──────────▲
+//	              │                 │ exit (shim records it)
+//	              │                 ▼
+//	              └──── start ── exited ──policy──▶ restarting ──▶ running
+//	                                │
+//	remove (force kills first) ─────┴──▶ gone: record, snapshot, dirs, shim state
+//
+// Create resolves the image, reserves the name, prepares the read-write
+// snapshot (key = container ID, parent = the image's top chain ID), mounts
+// it just long enough for daemon/spec to read /etc/passwd and /etc/group,
+// and writes the bundle's config.json. Start mounts the rootfs again and
+// starts a shim (package shim), which runs the runtime's create; berthd
+// then brings up the loopback of the container's network namespace,
+// connects the attach clients that were waiting for the start, and asks
+// the shim to start the process. A goroutine per running container waits
+// for the shim to go; the exit is recorded, the rootfs unmounted, and the
+// restart policy decides what comes next (100 ms backoff doubling up to a
+// minute, reset once a run lasted 10 s).
+//
+// Operations that change a container's state (start, stop, kill, restart,
+// pause, unpause, rename, remove) hold its operation lock; the exit
+// handler takes only the record lock, so a stop holding the operation lock
+// can wait for the exit it caused.
+//
+// # On disk
+//
+//	DATA/berth.db, bucket "containers"   one JSON record per container, by ID
+//	DATA/containers/<id>/                the bundle: config.json, rootfs/
+//	                                     (mount point), hostname, hosts,
+//	                                     resolv.conf, <id>-json.log[.N]
+//	EXEC/containers/<id[:12]>/           the shim's state: sockets, shim.json,
+//	                                     exit.json (see package shim)
+//	EXEC/runtime/                        the runtime's --root
+//
+// The shim's directory is named by the first 12 characters of the ID,
+// which Create keeps unique, so that its socket paths stay within the 108
+// bytes of a unix socket address for any exec root up to 70 characters.
+//
+// The record is written before anything on disk is removed and after
+// everything a create needs exists, so a crash leaves either a record
+// whose files Restore checks, or files no record names, which Restore
+// removes.
+//
+// # Live restore
+//
+// The shims outlive berthd. At start, Restore reads every record; for a
+// container whose shim state directory exists it opens the shim again
+// (running containers stay running, with the same pid, their logs still
+// written by the shim) or reads the exit.json the shim left when the
+// container ended while berthd was down. A shim that vanished without an
+// exit.json (killed) is recorded as exit 137 with an error note. Then the
+// containers with restart policy always or unless-stopped that are not
+// running and were not stopped by the user are started again, which is
+// also what happens after a reboot of the host. berthd is not a child
+// subreaper: shims are reparented to init, never to berthd.
+//
+// # Networking
+//
+// Until the network service exists, every container gets a network
+// namespace of its own with only its loopback up, unless its network mode
+// is "host". Mode "bridge" (the default) behaves as "none", and inspect
+// says so: no IP address, no gateway.
+package containers
