@@ -187,6 +187,22 @@ func TestDetached(t *testing.T) {
 	if r := d.Berth("rm", "web"); r.Code != 1 || !strings.Contains(r.Stderr, "Error response from daemon") {
 		t.Errorf("berth rm of a running container: got %s", r)
 	}
+	if out := d.OK("pause", "web"); out != "web\n" {
+		t.Errorf("berth pause: got %q", out)
+	}
+	if got := strings.TrimSpace(d.OK("ps", "--format", "{{.Status}}")); !strings.HasSuffix(got, "(Paused)") {
+		t.Errorf("berth ps of a paused container: got %q", got)
+	}
+	if out := d.OK("unpause", "web"); out != "web\n" {
+		t.Errorf("berth unpause: got %q", out)
+	}
+	if out := d.OK("restart", "-t", "1", "web"); out != "web\n" {
+		t.Errorf("berth restart: got %q", out)
+	}
+	waitFor(t, func() bool { return d.Berth("logs", "web").Stdout == "started\nstarted\n" }, "berth logs web to print 'started' twice")
+	if out := d.OK("logs", "--tail", "1", "-t", "web"); !regexp.MustCompile(`^\d{4}-\d\d-\d\dT[0-9:.]+Z started\n$`).MatchString(out) {
+		t.Errorf("berth logs --tail 1 -t: got %q", out)
+	}
 	if out := d.OK("stop", "-t", "1", "web"); out != "web\n" {
 		t.Errorf("berth stop: got %q", out)
 	}
@@ -222,6 +238,23 @@ func TestDetached(t *testing.T) {
 		if r := d.Berth(args...); r.Code != 1 || !strings.Contains(r.Stderr, "No such container") {
 			t.Errorf("berth %s: got %s", strings.Join(args, " "), r)
 		}
+	}
+}
+
+// TestStdin: attach and start -a -i carry piped input to the container
+// and exit with its status.
+func TestStdin(t *testing.T) {
+	d := containerDaemon(t)
+	d.OK("run", "-d", "-i", "--name", "reader", "bb", "sh", "-c", "read x; echo got $x; exit 4")
+	if r := d.BerthIn(strings.NewReader("via attach\n"), "attach", "reader"); r.Code != 4 || r.Stdout != "got via attach\n" {
+		t.Errorf("berth attach with piped stdin: got %s, want exit 4", r)
+	}
+	if r := d.Berth("attach", "reader"); r.Code != 1 || !strings.Contains(r.Stderr, "You cannot attach to a stopped container") {
+		t.Errorf("berth attach to a stopped container: got %s", r)
+	}
+	d.OK("create", "--name", "starter", "-i", "bb", "sh", "-c", "read x; echo got $x")
+	if r := d.BerthIn(strings.NewReader("via start\n"), "start", "-a", "-i", "starter"); r.Code != 0 || r.Stdout != "got via start\n" {
+		t.Errorf("berth start -a -i: got %s", r)
 	}
 }
 
