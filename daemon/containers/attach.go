@@ -88,7 +88,7 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions, open 
 	case streams.In == nil:
 	case o.Stdin && openStdin:
 		go func() {
-			if err := s.copyInput(ctx, c.id, sh, conn, streams.In, keys, stdinOnce); err != nil {
+			if err := s.copyInput(ctx, c.id, sh, conn, streams.In, keys, tty, stdinOnce); err != nil {
 				inDone <- err
 			}
 		}()
@@ -106,8 +106,11 @@ func (s *Service) Attach(ctx context.Context, ref string, o AttachOptions, open 
 	case err := <-outDone:
 		return err
 	case err := <-inDone:
-		if errors.Is(err, ErrDetached) {
+		switch {
+		case errors.Is(err, ErrDetached):
 			s.publish(c, events.ActionDetach, nil)
+		case errors.Is(err, errInputEnded):
+			return nil
 		}
 		return err
 	case <-ctx.Done():
@@ -188,24 +191,30 @@ func (s *Service) connectPending(ctx context.Context, c *ctr, sh *shim.Shim) {
 }
 
 // copyInput copies the client's input to the container, watching for the
-// detach keys. At the end of the input a StdinOnce container's stdin is
-// closed, once the shim has read everything sent.
-func (s *Service) copyInput(ctx context.Context, id string, sh *shim.Shim, conn *net.UnixConn, in io.Reader, keys []byte, once bool) error {
+// detach keys. When the input ends, as dockerd does: with a terminal the
+// attach ends (errInputEnded); without one, a StdinOnce container's stdin
+// is closed (once the shim has read everything sent) and the output goes
+// on until the container exits.
+func (s *Service) copyInput(ctx context.Context, id string, sh *shim.Shim, conn *net.UnixConn, in io.Reader, keys []byte, tty, once bool) error {
 	err := copyDetach(conn, in, keys)
 	if errors.Is(err, ErrDetached) {
 		return err
 	}
 	conn.CloseWrite()
+	if tty {
+		return errInputEnded
+	}
 	if once {
 		waitSent(conn, 5*time.Second)
 		if err := sh.CloseStdin(ctx); err != nil && !errdefs.IsNotFound(err) {
 			s.log.Debug("close container stdin", "container", id, "error", err)
 		}
 	}
-	// At the end of the input the output goes on until the container
-	// exits; an error means the client broke off.
-	return err
+	return err // nil at the end of the input: the output goes on
 }
+
+// errInputEnded ends an attach to a terminal whose client's input ended.
+var errInputEnded = errors.New("the client's input ended")
 
 // waitSent waits until the peer has read everything written on conn
 // (SIOCOUTQ of a unix socket counts what it has not read yet).

@@ -91,6 +91,11 @@ func (s *Service) checkHostConfig(hc *container.HostConfig) error {
 			return errorf(errdefs.ErrNotImplemented, "joining another container's namespaces (%s) is not supported yet", m)
 		}
 	}
+	// The docker CLI sends PidsLimit 0 when --pids-limit is not given
+	// (-1 asks for no limit): 0 gets berth's default limit.
+	if hc.PidsLimit != nil && *hc.PidsLimit == 0 {
+		hc.PidsLimit = nil
+	}
 	if hc.LogConfig.Type == "" {
 		hc.LogConfig.Type = "json-file"
 	}
