@@ -202,6 +202,20 @@ func (cr *containerRouter) resize(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// untilShutdown returns a context that also ends when the server shuts
+// down, for the answers that last as long as a container does.
+func (cr *containerRouter) untilShutdown(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-cr.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
 // wait answers POST /containers/{id}/wait: the headers as soon as the
 // waiter is registered (the docker CLI waits for them before it starts
 // the container), the status once the condition holds.
@@ -217,9 +231,15 @@ func (cr *containerRouter) wait(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	http.NewResponseController(w).Flush()
-	res, ok := <-ch
-	if !ok {
-		return nil
+	var res containers.WaitResult
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return nil
+		}
+		res = r
+	case <-cr.done:
+		return nil // shutdown: the client sees the stream end
 	}
 	resp := container.WaitResponse{StatusCode: int64(res.StatusCode)}
 	if res.Error != "" {

@@ -47,17 +47,8 @@ func (cr *containerRouter) attach(w http.ResponseWriter, r *http.Request) error 
 	// at once, which cancels the request's context: the attach lasts
 	// until the container exits, the client breaks off or the server
 	// shuts down.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	ctx, cancel := cr.untilShutdown(context.WithoutCancel(r.Context()))
 	defer cancel()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		select {
-		case <-cr.done:
-			cancel()
-		case <-stop:
-		}
-	}()
 	err := cr.b.Attach(ctx, r.PathValue("id"), opts, open)
 	if conn == nil {
 		return err

@@ -53,7 +53,9 @@ func (cr *containerRouter) logs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	follow := boolValue(r, "follow")
-	lr, err := cr.b.Logs(r.Context(), r.PathValue("id"), containers.LogsOptions{
+	ctx, cancel := cr.untilShutdown(r.Context())
+	defer cancel()
+	lr, err := cr.b.Logs(ctx, r.PathValue("id"), containers.LogsOptions{
 		Stdout: boolValue(r, "stdout"), Stderr: boolValue(r, "stderr"), Follow: follow,
 		Since: since, Until: until, Tail: tail,
 	})
@@ -65,7 +67,7 @@ func (cr *containerRouter) logs(w http.ResponseWriter, r *http.Request) error {
 	rc := http.NewResponseController(w)
 	rc.Flush()
 	timestamps := boolValue(r, "timestamps")
-	err = lr.Each(r.Context(), func(e containers.LogEntry) error {
+	err = lr.Each(ctx, func(e containers.LogEntry) error {
 		line := e.Line
 		if timestamps {
 			line = append([]byte(e.Time.Format(timestampFormat)+" "), line...)
