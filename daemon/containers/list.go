@@ -39,6 +39,7 @@ type filter struct {
 	f              map[string][]string
 	exited         map[int]bool
 	images         map[digest.Digest]bool
+	imageNames     []string // ancestors that name no image here
 	before, since  time.Time
 	hasBefore      bool
 	hasSince       bool
@@ -69,6 +70,8 @@ func (s *Service) compileFilter(ctx context.Context, f map[string][]string) (*fi
 			case "ancestor":
 				if img, err := s.o.Images.Get(ctx, v); err == nil {
 					fl.images[img.ID] = true
+				} else {
+					fl.imageNames = append(fl.imageNames, v)
 				}
 			case "before", "since":
 				c, err := s.get(v)
@@ -114,7 +117,7 @@ func (fl *filter) match(r *record) bool {
 	if len(fl.exited) > 0 && (r.State.Status != container.StateExited || !fl.exited[r.State.ExitCode]) {
 		return false
 	}
-	if vs := f["ancestor"]; len(vs) > 0 && !fl.images[r.ImageID] && !contains(vs, r.Config.Image) {
+	if len(f["ancestor"]) > 0 && !fl.images[r.ImageID] && !contains(fl.imageNames, r.Config.Image) {
 		return false
 	}
 	for _, l := range f["label"] {

@@ -37,7 +37,7 @@ func validName(n string) bool {
 func checkName(raw string) (string, error) {
 	n := strings.TrimPrefix(raw, "/")
 	if !validName(n) {
-		return "", fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed: %w", raw, errdefs.ErrInvalidArgument)
+		return "", errorf(errdefs.ErrInvalidArgument, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", raw)
 	}
 	return n, nil
 }

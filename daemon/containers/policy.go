@@ -1,6 +1,7 @@
 package containers
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-	if err != nil || f <= 0 || f*float64(mult) > 1<<50 {
+	if err != nil || math.IsNaN(f) || f*float64(mult) < 1 || f*float64(mult) > 1<<50 {
 		return 0, errorf(errdefs.ErrInvalidArgument, "invalid size: '%s'", s)
 	}
 	return int64(f * float64(mult)), nil
