@@ -35,6 +35,9 @@ type ContainerBackend interface {
 // Containers is the backend of the container routes.
 type Containers struct {
 	Backend ContainerBackend
+	// Exec runs processes in containers; nil leaves the exec routes
+	// answering 501.
+	Exec ExecBackend
 }
 
 // containerRouter answers the /containers routes.
@@ -65,6 +68,9 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("POST /containers/{id}/resize", cr.resize)
 	s.handle("GET /containers/{id}/logs", cr.logs)
 	s.handle("POST /containers/{id}/attach", cr.attach)
+	if c.Exec != nil {
+		s.addExec(c.Exec)
+	}
 }
 
 // ContainerImageUsers adapts the container service to what the image

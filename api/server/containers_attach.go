@@ -13,10 +13,8 @@ import (
 )
 
 // attach answers POST /containers/{id}/attach by taking over the
-// connection (HTTP upgrade, as dockerd): "101 UPGRADED" when the client
-// asked to upgrade, else "200 OK", then the container's output one way
-// and the client's input the other. Errors before the takeover get a
-// normal error answer; after it, the connection is closed.
+// connection (see hijacker); errors before the takeover get a normal
+// error answer, after it the connection is closed.
 func (cr *containerRouter) attach(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	opts := containers.AttachOptions{
@@ -24,38 +22,54 @@ func (cr *containerRouter) attach(w http.ResponseWriter, r *http.Request) error 
 		Stdin: boolValue(r, "stdin"), Stdout: boolValue(r, "stdout"), Stderr: boolValue(r, "stderr"),
 		DetachKeys: q.Get("detachKeys"),
 	}
-	upgrade := strings.EqualFold(r.Header.Get("Upgrade"), "tcp") || strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
-	var conn net.Conn
-	open := func(tty bool) (containers.AttachStreams, error) {
-		c, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			return containers.AttachStreams{}, fmt.Errorf("attach: take over the connection: %w", err)
-		}
-		conn = c
-		c.SetDeadline(time.Time{})
-		ct := outputType(r, tty)
-		if upgrade {
-			fmt.Fprintf(c, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", ct)
-		} else {
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ct)
-		}
-		// What the client sent after its request may already sit in the
-		// server's buffer: read through it.
-		return containers.AttachStreams{In: brw.Reader, Out: c}, nil
-	}
+	h := &hijacker{w: w, r: r}
 	// A client that sends no input may close its side of the connection
 	// at once, which cancels the request's context: the attach lasts
 	// until the container exits, the client breaks off or the server
 	// shuts down.
 	ctx, cancel := cr.untilShutdown(context.WithoutCancel(r.Context()))
 	defer cancel()
-	err := cr.b.Attach(ctx, r.PathValue("id"), opts, open)
-	if conn == nil {
+	return h.finish(cr.b.Attach(ctx, r.PathValue("id"), opts, h.open))
+}
+
+// hijacker takes over a request's connection, as dockerd does for attach
+// and exec: "101 UPGRADED" when the client asked to upgrade, else
+// "200 OK", with the content type of the output; then the output goes one
+// way and the client's input the other.
+type hijacker struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	conn net.Conn
+}
+
+func (h *hijacker) open(tty bool) (containers.AttachStreams, error) {
+	c, brw, err := http.NewResponseController(h.w).Hijack()
+	if err != nil {
+		return containers.AttachStreams{}, fmt.Errorf("take over the connection: %w", err)
+	}
+	h.conn = c
+	c.SetDeadline(time.Time{})
+	ct := outputType(h.r, tty)
+	upgrade := strings.EqualFold(h.r.Header.Get("Upgrade"), "tcp") || strings.Contains(strings.ToLower(h.r.Header.Get("Connection")), "upgrade")
+	if upgrade {
+		fmt.Fprintf(c, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", ct)
+	} else {
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ct)
+	}
+	// What the client sent after its request may already sit in the
+	// server's buffer: read through it.
+	return containers.AttachStreams{In: brw.Reader, Out: c}, nil
+}
+
+// finish ends a handler that may have taken over its connection: before
+// the takeover err is answered as usual, after it the connection closes.
+func (h *hijacker) finish(err error) error {
+	if h.conn == nil {
 		return err
 	}
 	if err != nil && !errors.Is(err, containers.ErrDetached) {
-		loggerFrom(r.Context()).Debug("attach ended", "error", err)
+		loggerFrom(h.r.Context()).Debug("stream ended", "error", err)
 	}
-	conn.Close()
+	h.conn.Close()
 	return nil
 }

@@ -41,6 +41,7 @@ func (s *Service) Inspect(ctx context.Context, ref string, size bool) (container
 	files := s.netFilePaths(r.ID)
 	resp.ResolvConfPath, resp.HostnamePath, resp.HostsPath = files.ResolvConf, files.Hostname, files.Hosts
 	resp.LogPath = s.logPath(r.ID)
+	resp.ExecIDs = s.execIDs(c)
 	resp.GraphDriver = &storage.DriverData{Name: r.Driver, Data: s.layerDirs(ctx, r.ID)}
 	if size {
 		var rw, rootfs int64

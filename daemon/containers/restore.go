@@ -29,6 +29,20 @@ func (s *Service) Restore(ctx context.Context) error {
 	}
 	s.removeOrphans(ctx)
 	for _, c := range s.all() {
+		// A --rm container that ended while berthd was down (or whose
+		// removal a crash cut short) goes now.
+		c.mu.Lock()
+		remove := c.rec.HostConfig.AutoRemove && c.sh == nil && c.rec.State.Status != container.StateCreated
+		c.mu.Unlock()
+		if remove {
+			s.background(func() {
+				if err := s.remove(s.ctx, c, true, true); err != nil {
+					s.log.Warn("remove --rm container at start", "container", c.id, "error", err)
+				}
+			})
+		}
+	}
+	for _, c := range s.all() {
 		c.mu.Lock()
 		boot := !c.rec.State.running() && c.rec.State.Status != container.StateCreated &&
 			restartsAtBoot(c.rec.HostConfig.RestartPolicy, c.rec.Stopped)

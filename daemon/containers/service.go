@@ -91,6 +91,7 @@ type Service struct {
 	byID   map[string]*ctr
 	names  map[string]string // name → ID, reservations included
 	shorts map[string]bool   // short IDs in use
+	execs  map[string]*execInst
 
 	// ctx lives as long as the service: exit watchers and restarts run
 	// on it, and end (without recording anything) at Close.
@@ -156,8 +157,9 @@ func New(o Options) (*Service, error) {
 	if o.DataRoot == "" || o.ExecRoot == "" || o.Shim == "" {
 		return nil, fmt.Errorf("container service: data root, exec root and shim are required: %w", errdefs.ErrInvalidArgument)
 	}
-	// The longest socket path: EXEC/containers/<short>/attach.sock.
-	if n := len(filepath.Join(o.ExecRoot, "containers", strings.Repeat("x", shortLen), "attach.sock")); n >= 108 {
+	// The longest socket path: EXEC/containers/<short>/ then an exec's
+	// console socket (12 bytes, one more than attach.sock).
+	if n := len(filepath.Join(o.ExecRoot, "containers", strings.Repeat("x", shortLen), strings.Repeat("x", 12))); n >= 108 {
 		return nil, fmt.Errorf("exec root %s is too long for the shims' socket paths (%d bytes, the limit is 107): %w", o.ExecRoot, n, errdefs.ErrInvalidArgument)
 	}
 	if o.Logger == nil {
@@ -171,7 +173,7 @@ func New(o Options) (*Service, error) {
 			return nil, fmt.Errorf("container service: %w", err)
 		}
 	}
-	s := &Service{o: o, log: o.Logger, byID: map[string]*ctr{}, names: map[string]string{}, shorts: map[string]bool{}}
+	s := &Service{o: o, log: o.Logger, byID: map[string]*ctr{}, names: map[string]string{}, shorts: map[string]bool{}, execs: map[string]*execInst{}}
 	var err error
 	s.logSize, s.logFiles, err = logRotation(container.LogConfig{Config: o.LogOpts}, shim.DefaultLogMaxSize, shim.DefaultLogMaxFiles)
 	if err != nil {
