@@ -91,6 +91,13 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	bus := events.New(0)
+	// Containers run under shims that outlive berthd: restored here,
+	// left running at shutdown with live restore (containers.go).
+	ctrs, err := newContainers(ctx, cfg, db, cs, snap, images, bus, log)
+	if err != nil {
+		return err
+	}
+	defer closeContainers(ctrs, cfg, log)
 
 	// The API.
 	id, err := config.EngineID(cfg.DataRoot)
@@ -99,16 +106,19 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	}
 	srv := server.New(server.Options{Version: version, Commit: commit, Logger: log})
 	srv.AddSystem(server.System{
-		Info:     systemInfo(cfg, id, log),
-		Images:   images.Store,
-		Usage:    images,
-		Events:   bus,
-		Registry: reg,
+		Info:       systemInfo(cfg, id, log),
+		Images:     images.Store,
+		Usage:      images,
+		Events:     bus,
+		Registry:   reg,
+		Containers: ctrs,
 	})
 	srv.AddImages(server.Images{
 		Service: images, Store: images.Store, Blobs: cs, Layers: snap, Events: bus,
 		Driver: cfg.Snapshotter(), PullConcurrency: cfg.MaxConcurrentDownloads,
+		Users: server.ContainerImageUsers(ctrs),
 	})
+	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs})
 
 	listeners, err := listen(cfg)
 	if err != nil {
