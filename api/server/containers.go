@@ -30,6 +30,7 @@ type ContainerBackend interface {
 	Resize(ctx context.Context, ref string, height, width uint16) error
 	Logs(ctx context.Context, ref string, o containers.LogsOptions) (*containers.LogReader, error)
 	Attach(ctx context.Context, ref string, o containers.AttachOptions, open func(tty bool) (containers.AttachStreams, error)) error
+	Prune(ctx context.Context, filters map[string][]string) (container.PruneReport, error)
 }
 
 // Containers is the backend of the container routes.
@@ -49,12 +50,14 @@ type containerRouter struct {
 	done <-chan struct{}
 }
 
-// AddContainers adds the /containers routes. Those not written yet (exec,
-// top, stats, changes, export, archive, update, prune) keep answering 501.
+// AddContainers adds the /containers routes (and, with Exec, the exec
+// routes). Those not written yet (top, stats, changes, export, archive,
+// update) keep answering 501.
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
 	s.handle("POST /containers/create", cr.create)
 	s.handle("GET /containers/json", cr.list)
+	s.handle("POST /containers/prune", cr.prune)
 	s.handle("GET /containers/{id}/json", cr.inspect)
 	s.handle("POST /containers/{id}/start", cr.start)
 	s.handle("POST /containers/{id}/stop", cr.stop)
@@ -252,4 +255,16 @@ func (cr *containerRouter) wait(w http.ResponseWriter, r *http.Request) error {
 		resp.Error = &container.WaitExitError{Message: res.Error}
 	}
 	return writeJSONBody(w, resp)
+}
+
+func (cr *containerRouter) prune(w http.ResponseWriter, r *http.Request) error {
+	f, err := filters(r)
+	if err != nil {
+		return err
+	}
+	report, err := cr.b.Prune(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, report)
 }

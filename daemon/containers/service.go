@@ -118,6 +118,9 @@ type ctr struct {
 	// removed is closed when the container is gone.
 	removed  chan struct{}
 	removing bool
+	// restarting is set while docker restart stops the container: its
+	// exit then neither triggers the policy nor the auto-removal.
+	restarting bool
 	gone     bool
 	// pending are attach clients waiting for the container to start.
 	pending []*pendingAttach

@@ -263,7 +263,7 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 	if waitErr != nil {
 		ns.Error = errShimLost
 	}
-	restart := !c.removing && !s.isClosed() && shouldRestart(c.rec.HostConfig.RestartPolicy, st.Code, c.rec.Restarts, c.rec.Stopped)
+	restart := !c.removing && !c.restarting && !s.isClosed() && shouldRestart(c.rec.HostConfig.RestartPolicy, st.Code, c.rec.Restarts, c.rec.Stopped)
 	var delay time.Duration
 	if restart {
 		ns.Status = container.StateRestarting
@@ -274,7 +274,7 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 	saveErr := s.save(c)
 	r := c.next
 	c.next = newRun()
-	autoRemove := c.rec.HostConfig.AutoRemove && !c.removing && !restart
+	autoRemove := c.rec.HostConfig.AutoRemove && !c.removing && !c.restarting && !restart
 	c.mu.Unlock()
 	if saveErr != nil {
 		s.log.Error("record a container's exit", "container", c.id, "error", saveErr)

@@ -187,7 +187,14 @@ func (s *Service) Restart(ctx context.Context, ref, signal string, timeout *int)
 		return err
 	}
 	defer c.unlock()
-	if err := s.stop(ctx, c, signal, timeout, false); err != nil && !errdefs.IsNotModified(err) {
+	c.mu.Lock()
+	c.restarting = true
+	c.mu.Unlock()
+	err = s.stop(ctx, c, signal, timeout, false)
+	c.mu.Lock()
+	c.restarting = false
+	c.mu.Unlock()
+	if err != nil && !errdefs.IsNotModified(err) {
 		return err
 	}
 	if c.state().Status == container.StateRestarting {

@@ -61,4 +61,17 @@ func TestContainerEvents(t *testing.T) {
 	if r.Code != 2 || r.Stdout != "started\n" {
 		t.Errorf("docker start -a: got exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
+
+	// prune removes what does not run.
+	d.OK("run", "-d", "--name", "running", img, "sleep", "1000")
+	d.OK("run", "--name", "labelled", "--label", "keep=yes", img, "true")
+	out = d.OK("container", "prune", "-f", "--filter", "label!=keep")
+	if !strings.Contains(out, "Deleted Containers:") || !strings.Contains(out, "Total reclaimed space:") {
+		t.Errorf("docker container prune: got %q", out)
+	}
+	left := strings.Fields(d.OK("ps", "-a", "--format", "{{.Names}}"))
+	sortStrings(left)
+	if strings.Join(left, " ") != "labelled running" {
+		t.Errorf("after prune: got %q, want labelled and running", left)
+	}
 }
