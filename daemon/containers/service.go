@@ -121,7 +121,7 @@ type ctr struct {
 	// restarting is set while docker restart stops the container: its
 	// exit then neither triggers the policy nor the auto-removal.
 	restarting bool
-	gone     bool
+	gone       bool
 	// pending are attach clients waiting for the container to start.
 	pending []*pendingAttach
 	// restart is the timer of a pending policy restart; backoff its
