@@ -99,8 +99,12 @@ func errorText(err error) string {
 	if errors.As(err, &ae) && ae == err {
 		return msg
 	}
+	// Only the classes err really wraps: "permission denied" that is the
+	// text of a runtime's message stays (clients read 126 from it).
 	for _, c := range classes {
-		msg = strings.TrimSuffix(msg, ": "+c.Error())
+		if errors.Is(err, c) {
+			msg = strings.TrimSuffix(msg, ": "+c.Error())
+		}
 	}
 	return msg
 }

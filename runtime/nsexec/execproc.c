@@ -316,10 +316,14 @@ static const char *look_path(struct proc *p)
 		int e = executable(file);
 		if (e == EISDIR)
 			nsexec_bailx("exec: \"%s\": is a directory", file);
-		if (e) {
-			errno = e;
-			nsexec_bail("exec: \"%s\": stat %s", file, file);
-		}
+		// The messages are the Go init's, word for word: engines tell
+		// 126 from 127 by them (docker: "permission denied", "no such
+		// file or directory"), and the text must not depend on how the
+		// errno travels to the parent.
+		if (e == EACCES)
+			nsexec_bailx("exec: \"%s\": permission denied", file);
+		if (e)
+			nsexec_bailx("exec: \"%s\": stat %s: %s", file, file, e == ENOENT ? "no such file or directory" : e == ENOTDIR ? "not a directory" : strerror(e));
 		return file;
 	}
 	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
