@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,5 +58,29 @@ func TestLogs(t *testing.T) {
 	d.OK("wait", "tty")
 	if out := d.OK("logs", "tty"); out != "on a tty\r\n" {
 		t.Errorf("docker logs of a tty container: got %q, want \"on a tty\\r\\n\"", out)
+	}
+
+	// Rotation: a small max-size keeps max-file files, and logs reads
+	// the rotated ones too.
+	id := strings.TrimSpace(d.OK("run", "-d", "--log-opt", "max-size=1k", "--log-opt", "max-file=3", img,
+		"sh", "-c", "for i in $(seq 1 200); do echo line $i; done"))
+	d.OK("wait", id)
+	logPath := d.inspect(id, "{{.LogPath}}")
+	rotated, _ := filepath.Glob(logPath + ".*")
+	if len(rotated) != 2 {
+		t.Errorf("rotated logs: got %q, want 2 besides the current one", rotated)
+	}
+	got := lines(d.OK("logs", id))
+	if len(got) == 0 || len(got) >= 200 || got[len(got)-1] != "line 200" {
+		t.Errorf("logs after rotation: got %d lines ending %q, want the last ones only", len(got), got[len(got)-1:])
+	}
+	for i := 1; i < len(got); i++ {
+		var a, b int
+		fmt.Sscanf(got[i-1], "line %d", &a)
+		fmt.Sscanf(got[i], "line %d", &b)
+		if b != a+1 {
+			t.Errorf("logs across rotated files: %q then %q", got[i-1], got[i])
+			break
+		}
 	}
 }
