@@ -31,6 +31,7 @@ type ContainerBackend interface {
 	Logs(ctx context.Context, ref string, o containers.LogsOptions) (*containers.LogReader, error)
 	Attach(ctx context.Context, ref string, o containers.AttachOptions, open func(tty bool) (containers.AttachStreams, error)) error
 	Prune(ctx context.Context, filters map[string][]string) (container.PruneReport, error)
+	Top(ctx context.Context, ref, psArgs string) (container.TopResponse, error)
 }
 
 // Containers is the backend of the container routes.
@@ -51,7 +52,7 @@ type containerRouter struct {
 }
 
 // AddContainers adds the /containers routes (and, with Exec, the exec
-// routes). Those not written yet (top, stats, changes, export, archive,
+// routes). Those not written yet (stats, changes, export, archive,
 // update) keep answering 501.
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
@@ -71,6 +72,7 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("POST /containers/{id}/resize", cr.resize)
 	s.handle("GET /containers/{id}/logs", cr.logs)
 	s.handle("POST /containers/{id}/attach", cr.attach)
+	s.handle("GET /containers/{id}/top", cr.top)
 	if c.Exec != nil {
 		s.addExec(c.Exec)
 	}
@@ -267,4 +269,12 @@ func (cr *containerRouter) prune(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, report)
+}
+
+func (cr *containerRouter) top(w http.ResponseWriter, r *http.Request) error {
+	resp, err := cr.b.Top(r.Context(), r.PathValue("id"), r.URL.Query().Get("ps_args"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, resp)
 }

@@ -288,3 +288,14 @@ func TestPruneFilters(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePS(t *testing.T) {
+	out := "UID PID PPID C STIME TTY TIME CMD\nroot 10 1 0 12:00 ? 00:00:00 sh -c sleep 5\n\nroot 11 10 0 12:00 ? 00:00:00 sleep\n"
+	got, err := parsePS(out)
+	if err != nil || len(got.Titles) != 8 || len(got.Processes) != 2 || got.Processes[0][7] != "sh -c sleep 5" || got.Processes[1][7] != "sleep" {
+		t.Errorf("parsePS: got %+v, %v", got, err)
+	}
+	if _, err := parsePS(""); err == nil {
+		t.Errorf("parsePS of nothing: no error")
+	}
+}

@@ -49,6 +49,11 @@ func TestDetachedLifecycle(t *testing.T) {
 		}
 	}
 
+	top := lines(d.OK("top", "web"))
+	if len(top) != 2 || !strings.HasPrefix(top[0], "UID") || !strings.HasSuffix(top[1], "sleep 1000") || !strings.Contains(top[1], " "+strconv.Itoa(pid)+" ") {
+		t.Errorf("docker top: got %q, want the titles and sleep 1000 with pid %d", top, pid)
+	}
+
 	d.OK("pause", "web")
 	if got := d.inspect("web", "{{.State.Status}} {{.State.Paused}}"); got != "paused true" {
 		t.Errorf("after pause: got %q, want \"paused true\"", got)
