@@ -88,55 +88,41 @@ func startAttached(ctx context.Context, c *command.CLI, name string, interactive
 
 // NewStopCommand is `berth stop`.
 func NewStopCommand(c *command.CLI) *cobra.Command {
-	var timeout int
-	var sig string
-	cmd := &cobra.Command{
-		Use:   "stop [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Stop one or more running containers",
-		Args:  command.MinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
-			opts := client.ContainerStopOptions{Signal: sig}
-			if cmd.Flags().Changed("timeout") || cmd.Flags().Changed("time") {
-				opts.Timeout = &timeout
-			}
-			return each(c, args, func(name string) error {
-				_, err := api.ContainerStop(cmd.Context(), name, opts)
-				return err
-			})
-		},
-	}
-	cmd.Flags().IntVarP(&timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
-	cmd.Flags().IntVar(&timeout, "time", 0, "Seconds to wait before killing the container")
-	cmd.Flags().MarkHidden("time")
-	cmd.Flags().StringVarP(&sig, "signal", "s", "", "Signal to send to the container")
-	return cmd
+	return signalTimeoutCommand(c, "stop [OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+		func(ctx context.Context, api client.APIClient, name, sig string, timeout *int) error {
+			_, err := api.ContainerStop(ctx, name, client.ContainerStopOptions{Signal: sig, Timeout: timeout})
+			return err
+		})
 }
 
 // NewRestartCommand is `berth restart`.
 func NewRestartCommand(c *command.CLI) *cobra.Command {
+	return signalTimeoutCommand(c, "restart [OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+		func(ctx context.Context, api client.APIClient, name, sig string, timeout *int) error {
+			_, err := api.ContainerRestart(ctx, name, client.ContainerRestartOptions{Signal: sig, Timeout: timeout})
+			return err
+		})
+}
+
+// signalTimeoutCommand is a command over containers with stop's flags:
+// -s/--signal and -t/--timeout (the timeout only when given).
+func signalTimeoutCommand(c *command.CLI, use, short string, do func(ctx context.Context, api client.APIClient, name, sig string, timeout *int) error) *cobra.Command {
 	var timeout int
 	var sig string
 	cmd := &cobra.Command{
-		Use:   "restart [OPTIONS] CONTAINER [CONTAINER...]",
-		Short: "Restart one or more containers",
+		Use:   use,
+		Short: short,
 		Args:  command.MinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			api, err := c.Client()
 			if err != nil {
 				return err
 			}
-			opts := client.ContainerRestartOptions{Signal: sig}
+			var t *int
 			if cmd.Flags().Changed("timeout") || cmd.Flags().Changed("time") {
-				opts.Timeout = &timeout
+				t = &timeout
 			}
-			return each(c, args, func(name string) error {
-				_, err := api.ContainerRestart(cmd.Context(), name, opts)
-				return err
-			})
+			return each(c, args, func(name string) error { return do(cmd.Context(), api, name, sig, t) })
 		},
 	}
 	cmd.Flags().IntVarP(&timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
