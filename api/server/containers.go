@@ -32,6 +32,7 @@ type ContainerBackend interface {
 	Attach(ctx context.Context, ref string, o containers.AttachOptions, open func(tty bool) (containers.AttachStreams, error)) error
 	Prune(ctx context.Context, filters map[string][]string) (container.PruneReport, error)
 	Top(ctx context.Context, ref, psArgs string) (container.TopResponse, error)
+	Stats(ctx context.Context, ref string, stream, oneShot bool, send func(container.StatsResponse) error) error
 }
 
 // Containers is the backend of the container routes.
@@ -52,8 +53,8 @@ type containerRouter struct {
 }
 
 // AddContainers adds the /containers routes (and, with Exec, the exec
-// routes). Those not written yet (stats, changes, export, archive,
-// update) keep answering 501.
+// routes). Those not written yet (changes, export, archive, update)
+// keep answering 501.
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
 	s.handle("POST /containers/create", cr.create)
@@ -73,6 +74,7 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("GET /containers/{id}/logs", cr.logs)
 	s.handle("POST /containers/{id}/attach", cr.attach)
 	s.handle("GET /containers/{id}/top", cr.top)
+	s.handle("GET /containers/{id}/stats", cr.stats)
 	if c.Exec != nil {
 		s.addExec(c.Exec)
 	}
@@ -277,4 +279,29 @@ func (cr *containerRouter) top(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, resp)
+}
+
+// stats answers GET /containers/{id}/stats: a JSON object a second with
+// stream (the default), else one.
+func (cr *containerRouter) stats(w http.ResponseWriter, r *http.Request) error {
+	stream := boolOr(r, "stream", true)
+	ctx, cancel := cr.untilShutdown(r.Context())
+	defer cancel()
+	rc := http.NewResponseController(w)
+	started := false
+	err := cr.b.Stats(ctx, r.PathValue("id"), stream, boolValue(r, "one-shot"), func(st container.StatsResponse) error {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+		}
+		if err := writeJSONBody(w, st); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
+	if started {
+		return nil
+	}
+	return err
 }

@@ -299,3 +299,18 @@ func TestParsePS(t *testing.T) {
 		t.Errorf("parsePS of nothing: no error")
 	}
 }
+
+func TestParseNetDev(t *testing.T) {
+	data := "Inter-|   Receive                                                |  Transmit\n" +
+		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n" +
+		"    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       0          0\n" +
+		"  eth0:    1500      10    1    2    0     0          0         0      700       5    3    4    0     0       0          0\n"
+	got := parseNetDev(data)
+	want := container.NetworkStats{RxBytes: 1500, RxPackets: 10, RxErrors: 1, RxDropped: 2, TxBytes: 700, TxPackets: 5, TxErrors: 3, TxDropped: 4}
+	if len(got) != 1 || got["eth0"] != want {
+		t.Errorf("parseNetDev: got %+v, want eth0 only: %+v", got, want)
+	}
+	if got := parseNetDev("garbage"); len(got) != 0 {
+		t.Errorf("parseNetDev(garbage): got %v", got)
+	}
+}

@@ -35,4 +35,10 @@ func TestResourceLimits(t *testing.T) {
 	if b, err := os.ReadFile("/sys/fs/cgroup/pids/berth/" + other + "/pids.max"); err != nil || strings.TrimSpace(string(b)) != "4096" {
 		t.Errorf("default pids limit: got %q (%v), want 4096", b, err)
 	}
+
+	// docker stats shows the limits and the use.
+	out := d.OK("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}} {{.PIDs}} {{.NetIO}}", id)
+	if f := strings.Fields(out); len(f) < 5 || f[0] != id[:12] || f[3] != "64MiB" || f[4] != "1" {
+		t.Errorf("docker stats --no-stream: got %q, want the ID, usage / 64MiB, 1 process", out)
+	}
 }
