@@ -19,8 +19,6 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/shim"
 )
@@ -338,59 +336,6 @@ func startExitCode(err error) int {
 	return 126
 }
 
-// acceptConsole receives the pty master the runtime sends, unless the
-// runtime exits first.
-func acceptConsole(l *net.UnixListener, exited <-chan struct{}) (*os.File, error) {
-	type result struct {
-		f   *os.File
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		c, err := l.AcceptUnix()
-		if err != nil {
-			ch <- result{nil, err}
-			return
-		}
-		defer c.Close()
-		f, err := recvFD(c)
-		ch <- result{f, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.f, r.err
-	case <-exited:
-		l.Close()
-		if r := <-ch; r.f != nil {
-			return r.f, nil
-		}
-		return nil, errors.New("the runtime exited before sending the terminal")
-	}
-}
-
-// recvFD receives one file descriptor (SCM_RIGHTS) on c.
-func recvFD(c *net.UnixConn) (*os.File, error) {
-	buf := make([]byte, 256)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, fmt.Errorf("receive the terminal: %w", err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("receive the terminal: no file descriptor (%v)", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-		return nil, fmt.Errorf("receive the terminal: want one file descriptor (%v)", err)
-	}
-	unix.SetNonblock(fds[0], true)
-	return os.NewFile(uintptr(fds[0]), "ptmx"), nil
-}
-
 // waitPidFile waits for the runtime to write the exec's pid.
 func waitPidFile(path string, exited <-chan struct{}) (int, error) {
 	read := func() int {
@@ -441,89 +386,4 @@ func runtimeLogError(path string) string {
 		return strings.TrimSuffix(msg, `"`)
 	}
 	return last
-}
-
-// setWinsize sets a pty's size.
-func setWinsize(f *os.File, height, width uint16) error {
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	raw.Control(func(fd uintptr) {
-		serr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
-	})
-	return serr
-}
-
-// lookupUserInRoot resolves an exec's --user ("uid[:gid]" or names) in
-// the container's /etc/passwd and /etc/group, read inside its rootfs.
-func lookupUserInRoot(rootfs, user string) (specs.User, error) {
-	name, group, hasGroup := strings.Cut(user, ":")
-	var u specs.User
-	bad := func() (specs.User, error) {
-		return specs.User{}, errorf(errdefs.ErrInvalidArgument, "unable to find user %s: no matching entries in passwd file", name)
-	}
-	if uid, err := strconv.ParseUint(name, 10, 32); err == nil {
-		u.UID, u.GID = uint32(uid), uint32(uid)
-		if ent, ok := findEntry(rootfs, "etc/passwd", func(f []string) bool { return len(f) > 3 && f[2] == name }); ok {
-			if gid, err := strconv.ParseUint(ent[3], 10, 32); err == nil {
-				u.GID = uint32(gid)
-			}
-		}
-	} else {
-		ent, ok := findEntry(rootfs, "etc/passwd", func(f []string) bool { return len(f) > 3 && f[0] == name })
-		if !ok {
-			return bad()
-		}
-		uid, err1 := strconv.ParseUint(ent[2], 10, 32)
-		gid, err2 := strconv.ParseUint(ent[3], 10, 32)
-		if err1 != nil || err2 != nil {
-			return bad()
-		}
-		u.UID, u.GID = uint32(uid), uint32(gid)
-	}
-	if hasGroup {
-		if gid, err := strconv.ParseUint(group, 10, 32); err == nil {
-			u.GID = uint32(gid)
-		} else {
-			ent, ok := findEntry(rootfs, "etc/group", func(f []string) bool { return len(f) > 2 && f[0] == group })
-			if !ok {
-				return specs.User{}, errorf(errdefs.ErrInvalidArgument, "unable to find group %s: no matching entries in group file", group)
-			}
-			gid, err := strconv.ParseUint(ent[2], 10, 32)
-			if err != nil {
-				return specs.User{}, errorf(errdefs.ErrInvalidArgument, "unable to find group %s: no matching entries in group file", group)
-			}
-			u.GID = uint32(gid)
-		}
-	}
-	u.AdditionalGids = []uint32{u.GID}
-	return u, nil
-}
-
-// findEntry finds a line of a colon-separated file inside rootfs; the
-// file is opened within the rootfs, its symlinks unable to leave it.
-func findEntry(rootfs, name string, match func([]string) bool) ([]string, bool) {
-	root, err := os.OpenRoot(rootfs)
-	if err != nil {
-		return nil, false
-	}
-	defer root.Close()
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, false
-	}
-	sc := bufio.NewScanner(io.LimitReader(f, 4<<20))
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if match(fields) {
-			return fields, true
-		}
-	}
-	return nil, false
 }
