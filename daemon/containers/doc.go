@@ -63,6 +63,14 @@
 // also what happens after a reboot of the host. berthd is not a child
 // subreaper: shims are reparented to init, never to berthd.
 //
+// # Exec, top, stats
+//
+// An exec runs the runtime's exec in the foreground as berthd's child,
+// relaying its stdio (pipes, or the pty master the runtime passes over a
+// console socket in the shim's state directory); unlike the container's
+// init, an exec does not survive berthd. Top and stats ask the runtime
+// (ps, events --stats) and convert its answers to the Engine API's shape.
+//
 // # Networking
 //
 // Until the network service exists, every container gets a network
