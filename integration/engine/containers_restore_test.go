@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,17 +21,37 @@ func TestLiveRestore(t *testing.T) {
 	d.OK("run", "-d", "--name", "long", img, "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done")
 	d.OK("run", "-d", "--name", "short", img, "sh", "-c", "sleep 1; exit 5")
 	d.OK("run", "-d", "--name", "always", "--restart", "always", img, "sh", "-c", "sleep 1; exit 9")
+	lostID := strings.TrimSpace(d.OK("run", "-d", "--name", "lost", img, "sleep", "1000"))
+	bootID := strings.TrimSpace(d.OK("run", "-d", "--name", "boot", "--restart", "always", img, "sleep", "1000"))
+	bootPid := d.inspect("boot", "{{.State.Pid}}")
 	pid := d.inspect("long", "{{.State.Pid}}")
 	waitFor(t, "long to tick", 10*time.Second, func() bool { return strings.Contains(d.OK("logs", "long"), "tick 2\n") })
 
 	syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
 	<-d.exited
 	// The shims are not berthd's children: they outlive it.
-	if len(d.shimPids()) != 3 {
-		t.Errorf("after kill -9 of berthd: got %d shims, want 3", len(d.shimPids()))
+	if len(d.shimPids()) != 5 {
+		t.Errorf("after kill -9 of berthd: got %d shims, want 5", len(d.shimPids()))
 	}
+	// While berthd is down, lost's shim is killed (it records nothing),
+	// and boot goes as in a reboot: process, shim and shim state gone.
+	d.killShim(lostID)
+	d.killShim(bootID)
+	n, _ := strconv.Atoi(bootPid)
+	syscall.Kill(n, syscall.SIGKILL)
+	os.RemoveAll(filepath.Join(d.Exec, "containers", bootID[:12]))
 	time.Sleep(1500 * time.Millisecond) // short and always exit meanwhile
 	d.Start()
+
+	if got := d.inspect("lost", "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 137" || d.inspect("lost", "{{.State.Error}}") == "" {
+		t.Errorf("lost after restore: got %q, error %q; want exited 137 with an error", got, d.inspect("lost", "{{.State.Error}}"))
+	}
+	waitFor(t, "boot to be started again", 10*time.Second, func() bool {
+		return d.inspect("boot", "{{.State.Status}}") == "running"
+	})
+	if got := d.inspect("boot", "{{.State.Pid}}"); got == bootPid {
+		t.Errorf("boot after a simulated reboot: same pid %s, want a new run", got)
+	}
 
 	if got := d.inspect("long", "{{.State.Status}} {{.State.Pid}}"); got != "running "+pid {
 		t.Errorf("long after restore: got %q, want \"running %s\"", got, pid)
@@ -65,4 +87,23 @@ func TestLiveRestore(t *testing.T) {
 	if got := d.inspect("long", "{{.State.Status}}"); got != "exited" {
 		t.Errorf("stop of a restored container: got %q", got)
 	}
+}
+
+// killShim kills the shim of a container with SIGKILL and waits for it
+// to go.
+func (d *ctrDaemon) killShim(id string) {
+	d.t.Helper()
+	for _, pid := range d.shimPids() {
+		cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if strings.Contains(string(cmd), id) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			waitFor(d.t, "the shim to die", 5*time.Second, func() bool {
+				_, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/cmdline")
+				st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+				return err != nil || strings.Contains(string(st), ") Z ")
+			})
+			return
+		}
+	}
+	d.t.Fatalf("no shim of container %s", id)
 }
