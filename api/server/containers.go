@@ -33,6 +33,7 @@ type ContainerBackend interface {
 	Prune(ctx context.Context, filters map[string][]string) (container.PruneReport, error)
 	Top(ctx context.Context, ref, psArgs string) (container.TopResponse, error)
 	Stats(ctx context.Context, ref string, stream, oneShot bool, send func(container.StatsResponse) error) error
+	Update(ctx context.Context, ref string, u container.UpdateConfig) ([]string, error)
 }
 
 // Containers is the backend of the container routes.
@@ -53,8 +54,8 @@ type containerRouter struct {
 }
 
 // AddContainers adds the /containers routes (and, with Exec, the exec
-// routes). Those not written yet (changes, export, archive, update)
-// keep answering 501.
+// routes). Those not written yet (changes, export, archive) keep
+// answering 501.
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
 	s.handle("POST /containers/create", cr.create)
@@ -75,6 +76,7 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("POST /containers/{id}/attach", cr.attach)
 	s.handle("GET /containers/{id}/top", cr.top)
 	s.handle("GET /containers/{id}/stats", cr.stats)
+	s.handle("POST /containers/{id}/update", cr.update)
 	if c.Exec != nil {
 		s.addExec(c.Exec)
 	}
@@ -304,4 +306,16 @@ func (cr *containerRouter) stats(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return err
+}
+
+func (cr *containerRouter) update(w http.ResponseWriter, r *http.Request) error {
+	var u container.UpdateConfig
+	if err := decodeJSON(r, &u, false); err != nil {
+		return err
+	}
+	warnings, err := cr.b.Update(r.Context(), r.PathValue("id"), u)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, container.UpdateResponse{Warnings: warnings})
 }

@@ -66,6 +66,9 @@ func (s *Service) Create(ctx context.Context, name string, req container.CreateR
 	if warnings == nil {
 		warnings = []string{}
 	}
+	if !hc.NetworkMode.IsHost() && (len(hc.PortBindings) > 0 || hc.PublishAllPorts) {
+		warnings = append(warnings, "Published ports are not published yet: berth has no bridge network (its network service is to come)")
+	}
 	return container.CreateResponse{ID: id, Warnings: warnings}, nil
 }
 

@@ -41,4 +41,20 @@ func TestResourceLimits(t *testing.T) {
 	if f := strings.Fields(out); len(f) < 5 || f[0] != id[:12] || f[3] != "64MiB" || f[4] != "1" {
 		t.Errorf("docker stats --no-stream: got %q, want the ID, usage / 64MiB, 1 process", out)
 	}
+
+	// docker update changes the limits of a running container and its
+	// restart policy.
+	d.OK("update", "-m", "128m", "--memory-swap", "256m", "--pids-limit", "70", "--restart", "on-failure:3", id)
+	for file, want := range map[string]string{
+		"memory/berth/" + id + "/memory.limit_in_bytes": "134217728",
+		"pids/berth/" + id + "/pids.max":                "70",
+	} {
+		b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", file))
+		if got := strings.TrimSpace(string(b)); err != nil || got != want {
+			t.Errorf("after update, /sys/fs/cgroup/%s: got %q (%v), want %q", file, got, err, want)
+		}
+	}
+	if got := d.inspect(id, "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"); got != "134217728 on-failure:3" {
+		t.Errorf("inspect after update: got %q", got)
+	}
 }
