@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -34,6 +35,8 @@ type ContainerBackend interface {
 	Top(ctx context.Context, ref, psArgs string) (container.TopResponse, error)
 	Stats(ctx context.Context, ref string, stream, oneShot bool, send func(container.StatsResponse) error) error
 	Update(ctx context.Context, ref string, u container.UpdateConfig) ([]string, error)
+	Changes(ctx context.Context, ref string) ([]container.FilesystemChange, error)
+	Export(ctx context.Context, ref string, w io.Writer) error
 }
 
 // Containers is the backend of the container routes.
@@ -54,7 +57,7 @@ type containerRouter struct {
 }
 
 // AddContainers adds the /containers routes (and, with Exec, the exec
-// routes). Those not written yet (changes, export, archive) keep
+// routes). Those not written yet (archive, that is docker cp) keep
 // answering 501.
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
@@ -77,6 +80,8 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("GET /containers/{id}/top", cr.top)
 	s.handle("GET /containers/{id}/stats", cr.stats)
 	s.handle("POST /containers/{id}/update", cr.update)
+	s.handle("GET /containers/{id}/changes", cr.changes)
+	s.handle("GET /containers/{id}/export", cr.export)
 	if c.Exec != nil {
 		s.addExec(c.Exec)
 	}
@@ -318,4 +323,48 @@ func (cr *containerRouter) update(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, http.StatusOK, container.UpdateResponse{Warnings: warnings})
+}
+
+func (cr *containerRouter) changes(w http.ResponseWriter, r *http.Request) error {
+	out, err := cr.b.Changes(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// export answers GET /containers/{id}/export with a tar stream; the
+// status line goes with its first bytes, so a failure before them is an
+// error answer.
+func (cr *containerRouter) export(w http.ResponseWriter, r *http.Request) error {
+	lw := &lazyWriter{w: w, contentType: "application/x-tar"}
+	err := cr.b.Export(r.Context(), r.PathValue("id"), lw)
+	if lw.started {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lw.start()
+	return nil
+}
+
+// lazyWriter sends the headers with the first write.
+type lazyWriter struct {
+	w           http.ResponseWriter
+	contentType string
+	started     bool
+}
+
+func (l *lazyWriter) start() {
+	if !l.started {
+		l.started = true
+		l.w.Header().Set("Content-Type", l.contentType)
+		l.w.WriteHeader(http.StatusOK)
+	}
+}
+
+func (l *lazyWriter) Write(b []byte) (int, error) {
+	l.start()
+	return l.w.Write(b)
 }

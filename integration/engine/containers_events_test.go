@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"archive/tar"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,5 +76,30 @@ func TestContainerEvents(t *testing.T) {
 	sortStrings(left)
 	if strings.Join(left, " ") != "labelled running" {
 		t.Errorf("after prune: got %q, want labelled and running", left)
+	}
+
+	// docker diff and docker export of a container that changed its files.
+	d.OK("run", "--name", "changed", img, "sh", "-c", "echo x > /tmp/new; rm /bin/yes; mkdir -p /a/b")
+	if got, want := d.OK("diff", "changed"), "A /a\nA /a/b\nC /bin\nD /bin/yes\nC /tmp\nA /tmp/new\n"; got != want {
+		t.Errorf("docker diff: got %q, want %q", got, want)
+	}
+	tarPath := filepath.Join(t.TempDir(), "fs.tar")
+	d.OK("export", "-o", tarPath, "changed")
+	f, err := os.Open(tarPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names[h.Name] = true
+	}
+	if !names["tmp/new"] || !names["bin/busybox"] || names["bin/yes"] {
+		t.Errorf("docker export: got %d entries, tmp/new %v, bin/busybox %v, bin/yes %v", len(names), names["tmp/new"], names["bin/busybox"], names["bin/yes"])
 	}
 }
