@@ -244,7 +244,7 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 	rec := &record{
 		ID: id, Name: name, Created: time.Now().UTC(), ImageID: img.ID,
 		Config: res.Config, HostConfig: res.HostConfig, Path: args[0], Args: args[1:],
-		StopSignal: res.Config.StopSignal, HostDirs: res.HostDirs, Runtime: res.HostConfig.Runtime,
+		StopSignal: res.Config.StopSignal, HostDirs: res.HostDirs,
 		State: state{Status: container.StateCreated}, Platform: "linux", Driver: s.o.Driver,
 	}
 	if err := putRecord(s.o.DB, rec); err != nil {

@@ -265,6 +265,16 @@ func (r *execRun) relay(ctx context.Context, e *execInst, streams AttachStreams)
 	}
 	select {
 	case <-r.waitDone:
+	case <-ctx.Done():
+		// berthd shuts down: an exec cannot outlive it (its stdio goes
+		// through berthd), so it ends now.
+		e.mu.Lock()
+		pid := e.state.pid
+		e.mu.Unlock()
+		if pid > 0 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		<-r.waitDone
 	case <-detached:
 		// The client leaves; the process runs on, its output drained.
 		wmu.Lock()
