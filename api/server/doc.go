@@ -14,11 +14,12 @@
 // # Routers
 //
 // Each resource has a router file declaring the backend interface it
-// needs (system.go, images.go), so the routers depend on small
-// interfaces and cmd/berthd wires the real services into them. Paths
-// whose router is not wired yet (containers, exec, networks, volumes,
-// build) answer 501 "not implemented yet"; a router registered later
-// with more specific patterns takes over from that fallback.
+// needs (system.go, images.go, containers.go), so the routers depend on
+// small interfaces and cmd/berthd wires the real services into them.
+// Paths whose router is not written yet (networks, volumes, build, and
+// the container routes cp and commit) answer 501 "not implemented yet"; a
+// router registered later with more specific patterns takes over from
+// that fallback.
 //
 // # Streams
 //
