@@ -159,7 +159,6 @@ func forkbomb() {
 	fmt.Printf("forked %d without hitting a limit\n", n)
 }
 
-
 // oom allocates and touches memory until killed.
 func oom() {
 	var hog [][]byte
