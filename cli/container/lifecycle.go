@@ -156,38 +156,34 @@ func NewKillCommand(c *command.CLI) *cobra.Command {
 
 // NewPauseCommand is `berth pause`.
 func NewPauseCommand(c *command.CLI) *cobra.Command {
-	return &cobra.Command{
-		Use:   "pause CONTAINER [CONTAINER...]",
-		Short: "Pause all processes within one or more containers",
-		Args:  command.MinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
-			return each(c, args, func(name string) error {
-				_, err := api.ContainerPause(cmd.Context(), name, client.ContainerPauseOptions{})
-				return err
-			})
-		},
-	}
+	return eachCommand(c, "pause CONTAINER [CONTAINER...]", "Pause all processes within one or more containers",
+		func(ctx context.Context, api client.APIClient, name string) error {
+			_, err := api.ContainerPause(ctx, name, client.ContainerPauseOptions{})
+			return err
+		})
 }
 
 // NewUnpauseCommand is `berth unpause`.
 func NewUnpauseCommand(c *command.CLI) *cobra.Command {
+	return eachCommand(c, "unpause CONTAINER [CONTAINER...]", "Unpause all processes within one or more containers",
+		func(ctx context.Context, api client.APIClient, name string) error {
+			_, err := api.ContainerUnpause(ctx, name, client.ContainerUnpauseOptions{})
+			return err
+		})
+}
+
+// eachCommand is a flagless command that does one call per container.
+func eachCommand(c *command.CLI, use, short string, do func(ctx context.Context, api client.APIClient, name string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "unpause CONTAINER [CONTAINER...]",
-		Short: "Unpause all processes within one or more containers",
+		Use:   use,
+		Short: short,
 		Args:  command.MinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			api, err := c.Client()
 			if err != nil {
 				return err
 			}
-			return each(c, args, func(name string) error {
-				_, err := api.ContainerUnpause(cmd.Context(), name, client.ContainerUnpauseOptions{})
-				return err
-			})
+			return each(c, args, func(name string) error { return do(cmd.Context(), api, name) })
 		},
 	}
 }
