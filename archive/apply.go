@@ -25,6 +25,10 @@ const (
 	// Delete applies whiteouts by removing what they name. The directory
 	// holds a copy of the parent layers (a copying snapshotter).
 	Delete
+	// Plain is no layer at all: the tar is a set of files (docker cp), a
+	// ".wh." name is an ordinary file, and a "./" entry leaves the
+	// directory's own owner, mode and times alone.
+	Plain
 )
 
 func (m WhiteoutMode) String() string {
@@ -33,6 +37,8 @@ func (m WhiteoutMode) String() string {
 		return "overlay"
 	case Delete:
 		return "delete"
+	case Plain:
+		return "plain"
 	}
 	return fmt.Sprintf("WhiteoutMode(%d)", int(m))
 }
@@ -44,7 +50,17 @@ type ApplyOptions struct {
 	// NoSameOwner leaves every entry owned by the caller instead of the
 	// owner the layer names (tests, and callers without CAP_CHOWN).
 	NoSameOwner bool
+	// Owner, when set, owns every entry instead of the owner the tar
+	// names (docker cp --archive into a container with a user).
+	Owner *Owner
+	// NoReplaceDirKind refuses to replace a directory with a
+	// non-directory or a non-directory with a directory (the Engine API's
+	// noOverwriteDirNonDir); the error is errdefs.ErrInvalidArgument.
+	NoReplaceDirKind bool
 }
+
+// Owner is a numeric user and group.
+type Owner struct{ UID, GID int }
 
 // Stats describes an applied layer.
 type Stats struct {
@@ -74,7 +90,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return
 // before it records the layer as complete.
 func Apply(ctx context.Context, dir string, r io.Reader, opts ApplyOptions) (Stats, error) {
 	var stats Stats
-	if opts.Whiteouts != Overlay && opts.Whiteouts != Delete {
+	if opts.Whiteouts != Overlay && opts.Whiteouts != Delete && opts.Whiteouts != Plain {
 		return stats, fmt.Errorf("apply layer to %s: whiteout mode %v: %w", dir, opts.Whiteouts, errdefs.ErrInvalidArgument)
 	}
 	rt, err := openRoot(dir)
@@ -150,16 +166,26 @@ func (a *applier) entry(hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	dir, base := splitName(name)
-	if aufs, bad := whiteoutDir(dir); aufs {
+	plain := a.opts.Whiteouts == Plain
+	if aufs, bad := whiteoutDir(dir); aufs && !plain {
 		return nil // AUFS metadata (hard link directory): not part of the tree
-	} else if bad {
+	} else if bad && !plain {
 		return fmt.Errorf("whiteout name used as a directory: %w", errdefs.ErrInvalidArgument)
 	}
-	if strings.HasPrefix(base, whiteoutPrefix) {
+	if strings.HasPrefix(base, whiteoutPrefix) && !plain {
 		return a.whiteout(dir, base)
 	}
 	if err := checkHeader(hdr); err != nil {
 		return err
+	}
+	if o := a.opts.Owner; o != nil {
+		hdr.Uid, hdr.Gid = o.UID, o.GID
+	}
+	if name == "." && plain {
+		if hdr.Typeflag != tar.TypeDir {
+			return fmt.Errorf("the target directory as a %s: %w", typeName(hdr.Typeflag), errdefs.ErrInvalidArgument)
+		}
+		return nil
 	}
 	if name == "." {
 		if hdr.Typeflag != tar.TypeDir {

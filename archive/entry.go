@@ -82,6 +82,8 @@ func (a *applier) dir(pfd int, name, base string, hdr *tar.Header) error {
 		}
 		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			err = nil // merge
+		} else if a.opts.NoReplaceDirKind {
+			return fmt.Errorf("cannot overwrite non-directory %q with directory: %w", name, errdefs.ErrInvalidArgument)
 		} else {
 			// A directory over an overlay whiteout (".wh.d" then "d/" in
 			// one layer) replaces the lower d: it must hide d's lower
@@ -228,8 +230,15 @@ func (a *applier) metaAt(pfd int, base string, hdr *tar.Header, chmod bool) erro
 	return nil
 }
 
-// clear removes whatever is at base so a new entry can take its place.
+// clear removes whatever is at base so a new entry (not a directory:
+// dir merges) can take its place.
 func (a *applier) clear(pfd int, base string) error {
+	if a.opts.NoReplaceDirKind {
+		var st unix.Stat_t
+		if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			return fmt.Errorf("cannot overwrite directory %q with non-directory: %w", base, errdefs.ErrInvalidArgument)
+		}
+	}
 	a.root.invalidate()
 	if err := removeAllAt(pfd, base); err != nil {
 		return fmt.Errorf("replace existing entry: %w", err)

@@ -23,7 +23,7 @@ import (
 // first name. Sockets are left out, as tar cannot hold them. Symlinks are
 // stored, never followed.
 func Tar(ctx context.Context, w io.Writer, dir string) error {
-	if err := writeTree(ctx, w, dir, false); err != nil {
+	if err := writeTree(ctx, w, dir, false, nil); err != nil {
 		return fmt.Errorf("tar %s: %w", dir, err)
 	}
 	return nil
@@ -37,7 +37,21 @@ func Tar(ctx context.Context, w io.Writer, dir string) error {
 // upper directory written with redirect_dir or metacopy cannot be expressed
 // as a layer from itself alone, and is an error (errdefs.ErrNotImplemented).
 func Diff(ctx context.Context, w io.Writer, upper string) error {
-	if err := writeTree(ctx, w, upper, true); err != nil {
+	return DiffWith(ctx, w, upper, DiffOptions{})
+}
+
+// DiffOptions tune DiffWith.
+type DiffOptions struct {
+	// Exclude leaves out the entries for which it returns true, given
+	// the entry's clean name relative to the upper directory
+	// ("etc/hosts"), with everything below them and their whiteouts:
+	// a container's mount points, which are not part of its changes.
+	Exclude func(name string) bool
+}
+
+// DiffWith is Diff with options.
+func DiffWith(ctx context.Context, w io.Writer, upper string, opts DiffOptions) error {
+	if err := writeTree(ctx, w, upper, true, opts.Exclude); err != nil {
 		return fmt.Errorf("diff %s: %w", upper, err)
 	}
 	return nil
@@ -48,6 +62,7 @@ type treeWriter struct {
 	ctx     context.Context
 	tw      *tar.Writer
 	overlay bool
+	exclude func(name string) bool
 	links   map[devIno]string
 	buf     []byte // file data
 	xbuf    []byte // attribute names and values, link targets
@@ -58,23 +73,30 @@ type devIno struct{ dev, ino uint64 }
 type child struct {
 	name string
 	st   unix.Stat_t
+	// as, when set, is the entry's name in the stream instead of name.
+	as string
 }
 
-func writeTree(ctx context.Context, w io.Writer, dir string, overlay bool) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: dir, Err: err}
-	}
+func newTreeWriter(ctx context.Context, w io.Writer, overlay bool) (*treeWriter, func()) {
 	bufp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bufp)
-	t := &treeWriter{
+	return &treeWriter{
 		ctx:     ctx,
 		tw:      tar.NewWriter(w),
 		overlay: overlay,
 		links:   make(map[devIno]string),
 		buf:     *bufp,
 		xbuf:    make([]byte, 4096),
+	}, func() { bufPool.Put(bufp) }
+}
+
+func writeTree(ctx context.Context, w io.Writer, dir string, overlay bool, exclude func(string) bool) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}
+	t, done := newTreeWriter(ctx, w, overlay)
+	defer done()
+	t.exclude = exclude
 	if overlay {
 		opaque, err := t.opaque(fd, "")
 		if err != nil {
@@ -139,6 +161,12 @@ func (t *treeWriter) walk(fd int, prefix string) error {
 func (t *treeWriter) entry(dfd int, prefix string, c *child) error {
 	st := &c.st
 	name := prefix + c.name
+	if t.exclude != nil && t.exclude(name) {
+		return nil
+	}
+	if c.as != "" {
+		name = prefix + c.as
+	}
 	if t.overlay && isWhiteout(st) {
 		return t.tw.WriteHeader(whiteoutHeader(prefix+whiteoutPrefix+c.name, st))
 	}
