@@ -129,3 +129,12 @@ func filters(r *http.Request, allowed ...string) (map[string][]string, error) {
 	}
 	return out, nil
 }
+
+// nonNil is s, or an empty slice where s is nil, so that it is written
+// as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

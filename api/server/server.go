@@ -84,6 +84,7 @@ func (s *Server) addFallbacks() {
 		notImplemented := func(w http.ResponseWriter, r *http.Request) error {
 			return errorf(errdefs.ErrNotImplemented, "not implemented yet")
 		}
+		s.addEmptyPrunes()
 		for _, p := range notYet {
 			s.fallback(p, notImplemented)
 		}

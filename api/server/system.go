@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	apiregistry "github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 
+	"github.com/berth-dev/berth/api/types"
 	"github.com/berth-dev/berth/image"
 )
 
@@ -75,6 +77,13 @@ type System struct {
 	Events     EventSource
 	Registry   RegistryLogin
 	Containers ContainerCounter // nil: no containers yet
+	Store      StoreChecker
+}
+
+// StoreChecker checks the image store and, asked to, repairs it
+// (image.Service).
+type StoreChecker interface {
+	Fsck(ctx context.Context, repair bool) (image.FsckReport, error)
 }
 
 // AddSystem adds /_ping, /version, /info, /system/df, /events and /auth.
@@ -99,6 +108,20 @@ func (s *Server) AddSystem(sys System) {
 	})
 	s.handle("POST /auth", func(w http.ResponseWriter, r *http.Request) error {
 		return login(w, r, sys.Registry)
+	})
+	s.handle("POST /system/fsck", func(w http.ResponseWriter, r *http.Request) error {
+		return fsck(w, r, sys.Store)
+	})
+}
+
+func fsck(w http.ResponseWriter, r *http.Request, store StoreChecker) error {
+	rep, err := store.Fsck(r.Context(), boolValue(r, "repair"))
+	if err != nil {
+		return fmt.Errorf("fsck: %w", err)
+	}
+	return writeJSON(w, http.StatusOK, types.FsckResponse{
+		Blobs: rep.Blobs, Snapshots: rep.Snapshots,
+		Problems: nonNil(rep.Problems), Repaired: nonNil(rep.Repaired),
 	})
 }
 

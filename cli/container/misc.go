@@ -1,6 +1,7 @@
 package container
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -250,26 +251,36 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			if !force && !command.Confirm(c, "WARNING! This will remove all stopped containers.") {
 				return nil
 			}
-			api, err := c.Client()
+			reclaimed, err := Prune(cmd.Context(), c, f)
 			if err != nil {
 				return err
 			}
-			res, err := api.ContainerPrune(cmd.Context(), client.ContainerPruneOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.ContainersDeleted) > 0 {
-				fmt.Fprintln(c.Out, "Deleted Containers:")
-				for _, id := range res.Report.ContainersDeleted {
-					fmt.Fprintln(c.Out, id)
-				}
-				fmt.Fprintln(c.Out)
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(res.Report.SpaceReclaimed)))
+			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
 			return nil
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
 	return cmd
+}
+
+// Prune removes the stopped containers f selects, lists them as docker
+// does, and returns the space reclaimed; `system prune` shares it.
+func Prune(ctx context.Context, c *command.CLI, f client.Filters) (uint64, error) {
+	api, err := c.Client()
+	if err != nil {
+		return 0, err
+	}
+	res, err := api.ContainerPrune(ctx, client.ContainerPruneOptions{Filters: f})
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Report.ContainersDeleted) > 0 {
+		fmt.Fprintln(c.Out, "Deleted Containers:")
+		for _, id := range res.Report.ContainersDeleted {
+			fmt.Fprintln(c.Out, id)
+		}
+		fmt.Fprintln(c.Out)
+	}
+	return res.Report.SpaceReclaimed, nil
 }

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -34,28 +35,11 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			if !force && !command.Confirm(c, warning) {
 				return nil
 			}
-			api, err := c.Client()
+			reclaimed, err := Prune(cmd.Context(), c, f)
 			if err != nil {
 				return err
 			}
-			res, err := api.ImagePrune(cmd.Context(), client.ImagePruneOptions{Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.ImagesDeleted) > 0 {
-				var b strings.Builder
-				b.WriteString("Deleted Images:\n")
-				for _, d := range res.Report.ImagesDeleted {
-					if d.Untagged != "" {
-						fmt.Fprintf(&b, "untagged: %s\n", d.Untagged)
-					}
-					if d.Deleted != "" {
-						fmt.Fprintf(&b, "deleted: %s\n", d.Deleted)
-					}
-				}
-				fmt.Fprintln(c.Out, b.String())
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(res.Report.SpaceReclaimed)))
+			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
 			return nil
 		},
 	}
@@ -63,4 +47,31 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\")")
 	return cmd
+}
+
+// Prune removes the images f selects, lists what went as docker does,
+// and returns the space reclaimed; `system prune` shares it.
+func Prune(ctx context.Context, c *command.CLI, f client.Filters) (uint64, error) {
+	api, err := c.Client()
+	if err != nil {
+		return 0, err
+	}
+	res, err := api.ImagePrune(ctx, client.ImagePruneOptions{Filters: f})
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Report.ImagesDeleted) > 0 {
+		var b strings.Builder
+		b.WriteString("Deleted Images:\n")
+		for _, d := range res.Report.ImagesDeleted {
+			if d.Untagged != "" {
+				fmt.Fprintf(&b, "untagged: %s\n", d.Untagged)
+			}
+			if d.Deleted != "" {
+				fmt.Fprintf(&b, "deleted: %s\n", d.Deleted)
+			}
+		}
+		fmt.Fprintln(c.Out, b.String())
+	}
+	return res.Report.SpaceReclaimed, nil
 }

@@ -14,6 +14,6 @@ func NewCommand(c *command.CLI) *cobra.Command {
 		Args:  command.NoArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(NewInfoCommand(c), NewDiskUsageCommand(c), NewEventsCommand(c))
+	cmd.AddCommand(NewInfoCommand(c), NewDiskUsageCommand(c), NewEventsCommand(c), NewPruneCommand(c), NewFsckCommand(c))
 	return cmd
 }

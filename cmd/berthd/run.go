@@ -112,6 +112,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Events:     bus,
 		Registry:   reg,
 		Containers: ctrs,
+		Store:      images,
 	})
 	srv.AddImages(server.Images{
 		Service: images, Store: images.Store, Blobs: cs, Layers: snap, Events: bus,

@@ -74,7 +74,7 @@ func busyboxFiles(t *testing.T) []testimage.File {
 }
 
 // containerDaemon starts berthd with its helpers and imports a busybox
-// image as "bb"; it skips the test while berthd has no container routes.
+// image as "bb".
 func containerDaemon(t *testing.T) *daemon {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -82,11 +82,6 @@ func containerDaemon(t *testing.T) *daemon {
 	}
 	ensureHelpers(t)
 	d := newDaemon(t)
-	// Until berthd serves containers (issue 4's container routes), the
-	// CLI's container commands have nothing to talk to.
-	if r := d.Berth("ps"); r.Code != 0 && strings.Contains(r.Stderr, "not implemented") {
-		t.Skip("berthd has no container routes yet")
-	}
 	tarball, err := testimage.Tar(busyboxFiles(t))
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,92 @@
+package system
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/cli/command"
+	"github.com/berth-dev/berth/cli/container"
+	"github.com/berth-dev/berth/cli/format"
+	"github.com/berth-dev/berth/cli/image"
+)
+
+// NewPruneCommand is `berth system prune`: stopped containers, unused
+// networks, dangling (or, with -a, unused) images and, with --volumes,
+// unused anonymous volumes, in docker's order and with its report.
+func NewPruneCommand(c *command.CLI) *cobra.Command {
+	var all, force, volumes bool
+	var filters []string
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused data",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := command.ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			if !force && !command.Confirm(c, pruneWarning(all, volumes)) {
+				return nil
+			}
+			ctx := cmd.Context()
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			var total uint64
+			n, err := container.Prune(ctx, c, f)
+			if err != nil {
+				return err
+			}
+			total += n
+			// A daemon without networking yet answers 501: nothing to
+			// prune there.
+			if res, err := api.NetworkPrune(ctx, client.NetworkPruneOptions{Filters: f}); err != nil && !errdefs.IsNotImplemented(err) {
+				return err
+			} else if err == nil && len(res.Report.NetworksDeleted) > 0 {
+				fmt.Fprintf(c.Out, "Deleted Networks:\n%s\n\n", strings.Join(res.Report.NetworksDeleted, "\n"))
+			}
+			if volumes {
+				res, err := api.VolumePrune(ctx, client.VolumePruneOptions{Filters: f})
+				if err != nil {
+					return err
+				}
+				if len(res.Report.VolumesDeleted) > 0 {
+					fmt.Fprintf(c.Out, "Deleted Volumes:\n%s\n\n", strings.Join(res.Report.VolumesDeleted, "\n"))
+				}
+				total += res.Report.SpaceReclaimed
+			}
+			imgFilters := f.Clone()
+			imgFilters.Add("dangling", fmt.Sprint(!all))
+			n, err = image.Prune(ctx, c, imgFilters)
+			if err != nil {
+				return err
+			}
+			total += n
+			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(total)))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "Prune anonymous volumes")
+	cmd.Flags().StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"label=<key>=<value>\")")
+	return cmd
+}
+
+func pruneWarning(all, volumes bool) string {
+	items := []string{"all stopped containers", "all networks not used by at least one container"}
+	if volumes {
+		items = append(items, "all anonymous volumes not used by at least one container")
+	}
+	if all {
+		items = append(items, "all images without at least one container associated to them")
+	} else {
+		items = append(items, "all dangling images")
+	}
+	return "WARNING! This will remove:\n  - " + strings.Join(items, "\n  - ") + "\n"
+}
