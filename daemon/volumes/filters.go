@@ -1,0 +1,102 @@
+package volumes
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/containerd/errdefs"
+)
+
+// filter is a parsed set of volume filters; every key must match, any
+// value of a key may.
+type filter struct {
+	dangling  *bool
+	drivers   []string
+	names     []string
+	labels    []string // "key" or "key=value": the volume has it
+	notLabels []string // label!: the volume has none of them
+}
+
+// parseFilters checks filters against the keys allowed, with dockerd's
+// messages.
+func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
+	f := &filter{}
+	for k, vs := range in {
+		if !slices.Contains(allowed, k) {
+			return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter '%s'", k)
+		}
+		switch k {
+		case "dangling":
+			for _, v := range vs {
+				b, ok := parseBool(v)
+				if !ok {
+					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling=%s'", v)
+				}
+				if f.dangling != nil && *f.dangling != b {
+					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling': both true and false given")
+				}
+				f.dangling = &b
+			}
+		case "driver":
+			f.drivers = vs
+		case "name":
+			f.names = vs
+		case "label":
+			f.labels = vs
+		case "label!":
+			f.notLabels = vs
+		}
+	}
+	return f, nil
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "1", "true":
+		return true, true
+	case "0", "false":
+		return false, true
+	}
+	return false, false
+}
+
+// match reports whether the volume r, in use or not, passes.
+func (f *filter) match(r *record, inUse bool) bool {
+	if f.dangling != nil && *f.dangling == inUse {
+		return false
+	}
+	if len(f.drivers) > 0 && !slices.Contains(f.drivers, r.Driver) {
+		return false
+	}
+	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(n string) bool { return nameMatch(n, r.Name) }) {
+		return false
+	}
+	for _, l := range f.labels {
+		if !hasLabel(r.Labels, l) {
+			return false
+		}
+	}
+	for _, l := range f.notLabels {
+		if hasLabel(r.Labels, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameMatch is dockerd's name filter: a regular expression searched in
+// the name; a pattern that does not compile is a substring.
+func nameMatch(pattern, name string) bool {
+	if re, err := regexp.Compile(pattern); err == nil {
+		return re.MatchString(name)
+	}
+	return strings.Contains(name, pattern)
+}
+
+// hasLabel reports whether labels hold "key" (any value) or "key=value".
+func hasLabel(labels map[string]string, l string) bool {
+	k, v, withValue := strings.Cut(l, "=")
+	got, ok := labels[k]
+	return ok && (!withValue || got == v)
+}
