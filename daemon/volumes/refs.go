@@ -149,5 +149,5 @@ func subpathInRoot(data, sub string) (string, error) {
 	if _, err := root.Stat(sub); err != nil {
 		return "", fmt.Errorf("cannot access path %s: %w: %w", filepath.Join(data, sub), err, errdefs.ErrInvalidArgument)
 	}
-	return filepath.Join(data, filepath.Clean("/" + sub)), nil
+	return filepath.Join(data, filepath.Clean("/"+sub)), nil
 }
