@@ -45,6 +45,12 @@ type Containers struct {
 	// Exec runs processes in containers; nil leaves the exec routes
 	// answering 501.
 	Exec ExecBackend
+	// Archive copies files in and out of containers (docker cp); nil
+	// leaves the archive routes answering 501.
+	Archive ArchiveBackend
+	// Commit makes images of containers; nil leaves POST /commit
+	// answering 501.
+	Commit CommitBackend
 }
 
 // containerRouter answers the /containers routes.
@@ -57,8 +63,7 @@ type containerRouter struct {
 }
 
 // AddContainers adds the /containers routes (and, with Exec, the exec
-// routes). Those not written yet (archive, that is docker cp) keep
-// answering 501.
+// routes, archive and commit when given).
 func (s *Server) AddContainers(c Containers) {
 	cr := &containerRouter{b: c.Backend, done: s.done}
 	s.handle("POST /containers/create", cr.create)
@@ -84,6 +89,12 @@ func (s *Server) AddContainers(c Containers) {
 	s.handle("GET /containers/{id}/export", cr.export)
 	if c.Exec != nil {
 		s.addExec(c.Exec)
+	}
+	if c.Archive != nil {
+		s.addArchive(c.Archive)
+	}
+	if c.Commit != nil {
+		s.addCommit(c.Commit)
 	}
 }
 

@@ -44,7 +44,7 @@ func newContainers(ctx context.Context, cfg *config.Config, db *bolt.DB, cs *con
 		log.Warn("berth-shim not found beside berthd nor in PATH: containers will not start", "path", shimPath)
 	}
 	svc, err := containers.New(containers.Options{
-		DB: db, Images: images.Store, Blobs: cs, Snapshots: snap, Events: bus,
+		DB: db, Images: images.Store, Blobs: cs, Snapshots: snap, Events: bus, Committer: images,
 		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Shim: shimPath,
 		Runtime: cfg.RuntimePath, DefaultRuntime: cfg.DefaultRuntime, Spec: opts,
 		LogOpts: cfg.LogOpts, Driver: cfg.Snapshotter(), Logger: log,

@@ -119,7 +119,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Driver: cfg.Snapshotter(), PullConcurrency: cfg.MaxConcurrentDownloads,
 		Users: server.ContainerImageUsers(ctrs),
 	})
-	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs})
+	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs, Archive: ctrs, Commit: ctrs})
 
 	listeners, err := listen(cfg)
 	if err != nil {

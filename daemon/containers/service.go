@@ -46,6 +46,11 @@ type Snapshotter interface {
 	Walk(ctx context.Context, fn func(snapshot.Info) error) error
 }
 
+// ImageCommitter makes images of container layers (image.Service).
+type ImageCommitter interface {
+	Commit(ctx context.Context, o image.CommitOptions) (image.Named, error)
+}
+
 // Publisher records events (daemon/events.Bus).
 type Publisher interface {
 	Publish(events.Message)
@@ -59,6 +64,9 @@ type Options struct {
 	Blobs     BlobReader
 	Snapshots Snapshotter
 	Events    Publisher
+	// Committer makes images of containers (docker commit); nil answers
+	// commits with errdefs.ErrNotImplemented.
+	Committer ImageCommitter
 	// DataRoot holds containers/<id>/; ExecRoot holds the shims' state
 	// (containers/<short id>/) and the runtime's root (runtime/).
 	DataRoot, ExecRoot string

@@ -20,6 +20,10 @@ const Bucket = "snapshots/overlay"
 type Snapshotter struct {
 	storage.Common
 	indexOff bool
+	// offOpts turn off redirect_dir and metacopy where the kernel turns
+	// them on by default: an upper directory written with either cannot
+	// be read back as a layer (commit, docker diff).
+	offOpts []string
 }
 
 var (
@@ -41,6 +45,11 @@ func New(root string, db *bolt.DB) (*Snapshotter, error) {
 	}
 	idx, _ := os.ReadFile("/sys/module/overlay/parameters/index")
 	s := &Snapshotter{indexOff: strings.TrimSpace(string(idx)) == "Y"}
+	for _, p := range []string{"redirect_dir", "metacopy"} {
+		if v, _ := os.ReadFile("/sys/module/overlay/parameters/" + p); strings.TrimSpace(string(v)) == "Y" {
+			s.offOpts = append(s.offOpts, p+"=off")
+		}
+	}
 	s.Common = storage.Common{St: st, MountsOf: s.mounts}
 	return s, nil
 }
@@ -82,6 +91,7 @@ func (s *Snapshotter) mounts(r storage.Record, parents []uint64) []mount.Mount {
 		opts = append(opts, "index=off")
 	}
 	if r.Kind == snapshot.KindActive {
+		opts = append(opts, s.offOpts...)
 		opts = append(opts, "upperdir="+s.St.FS(r.ID), "workdir="+s.St.Work(r.ID))
 	}
 	opts = append(opts, "lowerdir="+strings.Join(lowers, ":"))
