@@ -15,6 +15,7 @@ import (
 	"github.com/berth-dev/berth/cli/image"
 	"github.com/berth-dev/berth/cli/registry"
 	"github.com/berth-dev/berth/cli/system"
+	"github.com/berth-dev/berth/cli/volume"
 )
 
 // Run runs the berth CLI with args (without the program name) and
@@ -93,6 +94,7 @@ func NewRoot(c *command.CLI) *cobra.Command {
 		system.NewEventsCommand(c), system.NewInspectCommand(c), registry.NewLoginCommand(c), registry.NewLogoutCommand(c))
 	root.AddCommand(image.TopLevel(c)...)
 	root.AddCommand(containerCommands(c)...)
+	root.AddCommand(volume.NewCommand(c))
 	finish(root)
 	return root
 }

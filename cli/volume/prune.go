@@ -1,0 +1,53 @@
+package volume
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+
+	"github.com/berth-dev/berth/cli/command"
+	"github.com/berth-dev/berth/cli/format"
+)
+
+func newPruneCommand(c *command.CLI) *cobra.Command {
+	var all, force bool
+	var filters []string
+	cmd := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove unused local volumes",
+		Args:  command.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := command.ParseFilters(filters)
+			if err != nil {
+				return err
+			}
+			warning := "WARNING! This will remove anonymous local volumes not used by at least one container."
+			if all {
+				warning = "WARNING! This will remove all local volumes not used by at least one container."
+			}
+			if !force && !command.Confirm(c, warning) {
+				return nil
+			}
+			api, err := c.Client()
+			if err != nil {
+				return err
+			}
+			res, err := api.VolumePrune(cmd.Context(), client.VolumePruneOptions{All: all, Filters: f})
+			if err != nil {
+				return err
+			}
+			if len(res.Report.VolumesDeleted) > 0 {
+				fmt.Fprintf(c.Out, "Deleted Volumes:\n%s\n\n", strings.Join(res.Report.VolumesDeleted, "\n"))
+			}
+			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(res.Report.SpaceReclaimed)))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&all, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
+	f.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	f.StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"label=<label>\")")
+	return cmd
+}
