@@ -17,6 +17,9 @@ func (cr *containerRouter) create(w http.ResponseWriter, r *http.Request) error 
 	if req.Config == nil {
 		return errorf(errdefs.ErrInvalidArgument, "config cannot be empty in order to create a container")
 	}
+	if h := req.Config.Healthcheck; h != nil && versionBefore(r.Context(), "1.44") {
+		h.StartInterval = 0 // a field of API 1.44, ignored before as dockerd does
+	}
 	if p := r.URL.Query().Get("platform"); p != "" {
 		os, _, _ := strings.Cut(p, "/")
 		if os != "linux" {

@@ -16,6 +16,7 @@ type createFlags struct {
 	attach                                  []string
 	env, envFile, labels, labelFile         []string
 	publish, expose, volumes, mounts, tmpfs []string
+	volumesFrom                             []string
 	capAdd, capDrop, securityOpt, ulimits   []string
 	logOpts, sysctls, devices, addHosts     []string
 	dns, dnsSearch, dnsOptions, groupAdd    []string
@@ -25,7 +26,7 @@ type createFlags struct {
 	shmSize, cpus, cpusetCPUs, cpusetMems   string
 	healthCmd, healthInterval               string
 	healthTimeout, healthStartPeriod        string
-	healthStartInterval                     string
+	healthStartInterval, healthOnFailure    string
 	logDriver, stopSignal, platform, pull   string
 	ipc, pid, uts, userns, cgroupns         string
 	runtime, cidfile, detachKeys            string
@@ -50,6 +51,7 @@ func (o *createFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.expose, "expose", nil, "Expose a port or a range of ports")
 	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "Bind mount a volume")
 	f.StringArrayVar(&o.mounts, "mount", nil, "Attach a filesystem mount to the container")
+	f.StringArrayVar(&o.volumesFrom, "volumes-from", nil, "Mount volumes from the specified container(s)")
 	f.StringArrayVar(&o.tmpfs, "tmpfs", nil, "Mount a tmpfs directory")
 	f.StringArrayVar(&o.capAdd, "cap-add", nil, "Add Linux capabilities")
 	f.StringArrayVar(&o.capDrop, "cap-drop", nil, "Drop Linux capabilities")
@@ -92,6 +94,7 @@ func (o *createFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&o.healthStartInterval, "health-start-interval", "", "Time between running the check during the start period (ms|s|m|h)")
 	f.IntVar(&o.healthRetries, "health-retries", 0, "Consecutive failures needed to report unhealthy")
 	f.BoolVar(&o.noHealthcheck, "no-healthcheck", false, "Disable any container-specified HEALTHCHECK")
+	f.StringVar(&o.healthOnFailure, "health-on-failure", "", "Action to take when the container becomes unhealthy (none, restart, stop, kill); berth's label "+labelHealthOnFailure)
 	f.StringVar(&o.logDriver, "log-driver", "", "Logging driver for the container")
 	f.StringVar(&o.stopSignal, "stop-signal", "", "Signal to stop the container")
 	f.IntVar(&o.stopTimeout, "stop-timeout", 0, "Timeout (in seconds) to stop a container")
@@ -150,6 +153,9 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 	if err != nil {
 		return nil, err
 	}
+	if labels, err = o.withHealthOnFailure(labels); err != nil {
+		return nil, err
+	}
 	exposed, bindings, err := parsePorts(o.publish, o.expose)
 	if err != nil {
 		return nil, err
@@ -162,7 +168,7 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 		return nil, fmt.Errorf("conflicting options: cannot specify both --restart and --rm")
 	}
 	hc := &container.HostConfig{
-		Binds: o.volumes, PortBindings: bindings, PublishAllPorts: o.publishAll, RestartPolicy: restart,
+		Binds: binds(o.volumes), VolumesFrom: o.volumesFrom, PortBindings: bindings, PublishAllPorts: o.publishAll, RestartPolicy: restart,
 		AutoRemove: o.rm, CapAdd: o.capAdd, CapDrop: o.capDrop, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
 		ExtraHosts: o.addHosts, DNSSearch: o.dnsSearch, DNSOptions: o.dnsOptions, GroupAdd: o.groupAdd,
 		NetworkMode: container.NetworkMode(o.network), IpcMode: container.IpcMode(o.ipc), PidMode: container.PidMode(o.pid),
@@ -333,4 +339,26 @@ func securityOpts(values []string) ([]string, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// labelHealthOnFailure carries --health-on-failure to berthd, which acts
+// on it (the Engine API has no field for it).
+const labelHealthOnFailure = "berth.health-on-failure"
+
+// withHealthOnFailure adds the --health-on-failure label, checked as
+// berthd checks it.
+func (o *createFlags) withHealthOnFailure(labels map[string]string) (map[string]string, error) {
+	if o.healthOnFailure == "" {
+		return labels, nil
+	}
+	switch o.healthOnFailure {
+	case "none", "restart", "stop", "kill":
+	default:
+		return nil, fmt.Errorf("invalid argument %q for \"--health-on-failure\" flag: must be one of none, restart, stop, kill", o.healthOnFailure)
+	}
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[labelHealthOnFailure] = o.healthOnFailure
+	return labels, nil
 }

@@ -298,11 +298,13 @@ func parseMount(s string) (mount.Mount, error) {
 				m.BindOptions = &mount.BindOptions{}
 			}
 			m.BindOptions.Propagation = mount.Propagation(v)
-		case "volume-nocopy":
+		case "volume-nocopy", "volume-subpath", "volume-label", "volume-driver", "volume-opt":
 			if m.VolumeOptions == nil {
 				m.VolumeOptions = &mount.VolumeOptions{}
 			}
-			m.VolumeOptions.NoCopy = !hasValue || v == "true" || v == "1"
+			if err := volumeOption(m.VolumeOptions, k, v, hasValue); err != nil {
+				return m, err
+			}
 		case "tmpfs-size":
 			n, err := format.ParseBytes(v)
 			if err != nil {
@@ -383,4 +385,51 @@ func parseTmpfs(values []string) (map[string]string, error) {
 		m[path] = opts
 	}
 	return m, nil
+}
+
+// binds are the -v entries that name a source; an anonymous volume
+// ("-v /data") goes in Config.Volumes only, as the docker CLI sends it.
+func binds(volumes []string) []string {
+	var out []string
+	for _, v := range volumes {
+		if strings.Contains(v, ":") {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// volumeOption sets one of --mount's volume-* keys.
+func volumeOption(o *mount.VolumeOptions, k, v string, hasValue bool) error {
+	switch k {
+	case "volume-nocopy":
+		o.NoCopy = !hasValue || v == "true" || v == "1"
+	case "volume-subpath":
+		o.Subpath = v
+	case "volume-driver":
+		if o.DriverConfig == nil {
+			o.DriverConfig = &mount.Driver{}
+		}
+		o.DriverConfig.Name = v
+	case "volume-label", "volume-opt":
+		key, val, ok := strings.Cut(v, "=")
+		if !ok || key == "" {
+			return fmt.Errorf("invalid value for %s: %s", k, v)
+		}
+		if k == "volume-label" {
+			if o.Labels == nil {
+				o.Labels = map[string]string{}
+			}
+			o.Labels[key] = val
+			return nil
+		}
+		if o.DriverConfig == nil {
+			o.DriverConfig = &mount.Driver{}
+		}
+		if o.DriverConfig.Options == nil {
+			o.DriverConfig.Options = map[string]string{}
+		}
+		o.DriverConfig.Options[key] = val
+	}
+	return nil
 }

@@ -206,7 +206,7 @@ func TestCreateFlags(t *testing.T) {
 		{"Healthcheck", *c.Healthcheck, container.HealthConfig{Test: []string{"CMD-SHELL", "true"}, Interval: 5 * time.Second, Retries: 2}},
 		{"StopTimeout", *c.StopTimeout, 3},
 		{"User/WorkingDir", c.User + " " + c.WorkingDir, "1000:1000 /w"},
-		{"Binds", h.Binds, []string{"/host:/ctr:ro", "/anon"}},
+		{"Binds", h.Binds, []string{"/host:/ctr:ro"}}, // "/anon" only in Volumes, as docker sends it
 		{"Tmpfs", h.Tmpfs, map[string]string{"/run": "size=1m"}},
 		{"SecurityOpt", h.SecurityOpt, []string{"no-new-privileges", `seccomp={"defaultAction":"SCMP_ACT_ALLOW"}`}},
 		{"Ulimits", *h.Ulimits[0], container.Ulimit{Name: "nofile", Soft: 10, Hard: 20}},

@@ -37,6 +37,9 @@ func (s *Service) Create(ctx context.Context, name string, req container.CreateR
 	if req.Config.Image == "" {
 		return container.CreateResponse{}, errorf(errdefs.ErrInvalidArgument, "no image specified")
 	}
+	if err := checkHealth(req.Config); err != nil {
+		return container.CreateResponse{}, err
+	}
 	hc := &container.HostConfig{}
 	if req.HostConfig != nil {
 		*hc = *req.HostConfig
@@ -264,10 +267,6 @@ func (s *Service) generate(id string, cfg *container.Config, hc *container.HostC
 	if err != nil {
 		return nil, err
 	}
-	if res.Config.Healthcheck == nil && img.Healthcheck != nil {
-		hcCopy := *img.Healthcheck
-		res.Config.Healthcheck = &container.HealthConfig{Test: hcCopy.Test, Interval: hcCopy.Interval,
-			Timeout: hcCopy.Timeout, StartPeriod: hcCopy.StartPeriod, StartInterval: hcCopy.StartInterval, Retries: hcCopy.Retries}
-	}
+	res.Config.Healthcheck = mergeHealthcheck(res.Config.Healthcheck, img.Healthcheck)
 	return res, nil
 }

@@ -37,6 +37,7 @@ func (s *Service) Inspect(ctx context.Context, ref string, size bool) (container
 		HostConfig: &hc, Config: &cfg, Mounts: mountPoints(r.HostConfig),
 		NetworkSettings: &container.NetworkSettings{Networks: networks(r.HostConfig), Ports: network.PortMap{}},
 	}
+	resp.State.Health = copyHealth(r.Health)
 	c.mu.Unlock()
 	files := s.netFilePaths(r.ID)
 	resp.ResolvConfPath, resp.HostnamePath, resp.HostsPath = files.ResolvConf, files.Hostname, files.Hosts

@@ -3,6 +3,7 @@ package containers
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,8 +85,12 @@ func (s *Service) compileFilter(ctx context.Context, f map[string][]string) (*fi
 				} else {
 					fl.since, fl.hasSince = created, true
 				}
-			case "volume", "publish", "expose":
-				// No container has volumes or ports yet.
+			case "health":
+				if err := container.ValidateHealthStatus(container.HealthStatus(v)); err != nil {
+					return nil, errorf(errdefs.ErrInvalidArgument, "Unrecognised filter value for health: %s", v)
+				}
+			case "publish", "expose":
+				// No container has ports yet.
 				fl.noneMatchesKey = true
 			}
 		}
@@ -103,6 +108,9 @@ func (c *ctr) created() time.Time {
 func (fl *filter) match(r *record) bool {
 	f := fl.f
 	if fl.noneMatchesKey {
+		return false
+	}
+	if vs := f["volume"]; len(vs) > 0 && !slices.ContainsFunc(vs, func(v string) bool { return usesVolume(r, v) }) {
 		return false
 	}
 	if vs := f["id"]; len(vs) > 0 && !matchAny(vs, r.ID) {
@@ -134,7 +142,7 @@ func (fl *filter) match(r *record) bool {
 			return false
 		}
 	}
-	if vs := f["health"]; len(vs) > 0 && !contains(vs, "none") {
+	if vs := f["health"]; len(vs) > 0 && !contains(vs, string(healthOf(r))) {
 		return false
 	}
 	if vs := f["network"]; len(vs) > 0 && !contains(vs, r.HostConfig.NetworkMode.NetworkName()) {
@@ -221,7 +229,10 @@ func summary(r *record, now time.Time) container.Summary {
 		Command: strings.Join(append([]string{r.Path}, r.Args...), " "), Created: r.Created.Unix(),
 		Ports: []container.PortSummary{}, Labels: labels, State: r.State.Status, Status: statusText(r.State, now),
 		NetworkSettings: &container.NetworkSettingsSummary{Networks: networks(r.HostConfig)},
-		Mounts:          mountPoints(r.HostConfig),
+		Mounts:          containerMounts(r),
+	}
+	if h := healthOf(r); r.State.Status == container.StateRunning && h != container.NoHealthcheck {
+		sum.Status += " (" + healthText(h) + ")"
 	}
 	sum.HostConfig.NetworkMode = string(r.HostConfig.NetworkMode)
 	sum.HostConfig.Annotations = r.HostConfig.Annotations

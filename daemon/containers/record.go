@@ -34,6 +34,9 @@ type record struct {
 	Platform   string                `json:"platform"`
 	Driver     string                `json:"driver"`
 	Stopped    bool                  `json:"manually_stopped,omitempty"` // stopped by the user: no restart
+	// Health is the healthcheck's state (nil without one); inspect shows
+	// it under State.
+	Health *container.Health `json:"health,omitempty"`
 }
 
 // state is the container's state as inspect shows it.

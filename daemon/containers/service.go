@@ -136,6 +136,8 @@ type ctr struct {
 	// current delay.
 	restart *time.Timer
 	backoff time.Duration
+	// health is the running healthcheck monitor (health.go).
+	health *healthMonitor
 }
 
 // run is one run of a container, from the waiter's side.

@@ -147,6 +147,7 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 	}
 	s.watch(c, sh)
 	s.publish(c, events.ActionStart, nil)
+	s.initHealth(c)
 	return nil
 }
 
@@ -257,6 +258,7 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 		return
 	}
 	c.sh = nil
+	c.stopHealth()
 	prev := c.rec.State
 	ns := state{Status: container.StateExited, ExitCode: st.Code, OOMKilled: st.OOMKilled,
 		StartedAt: prev.StartedAt, FinishedAt: st.ExitedAt.UTC()}

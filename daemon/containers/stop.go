@@ -187,10 +187,17 @@ func (s *Service) Restart(ctx context.Context, ref, signal string, timeout *int)
 		return err
 	}
 	defer c.unlock()
+	return s.restart(ctx, c, signal, timeout, false)
+}
+
+// restart is Restart with the operation lock held; counted counts the
+// new run in the restart count, as a restart by policy (or by
+// health-on-failure) does.
+func (s *Service) restart(ctx context.Context, c *ctr, signal string, timeout *int, counted bool) error {
 	c.mu.Lock()
 	c.restarting = true
 	c.mu.Unlock()
-	err = s.stop(ctx, c, signal, timeout, false)
+	err := s.stop(ctx, c, signal, timeout, false)
 	c.mu.Lock()
 	c.restarting = false
 	c.mu.Unlock()
@@ -200,7 +207,7 @@ func (s *Service) Restart(ctx context.Context, ref, signal string, timeout *int)
 	if c.state().Status == container.StateRestarting {
 		s.cancelRestart(c)
 	}
-	if err := s.start(ctx, c, false); err != nil {
+	if err := s.start(ctx, c, counted); err != nil {
 		return err
 	}
 	s.publish(c, events.ActionRestart, nil)
@@ -249,6 +256,7 @@ func (s *Service) freeze(ctx context.Context, ref string, pause bool) error {
 		}
 	}
 	c.mu.Unlock()
+	s.updateHealth(c)
 	s.publish(c, action, nil)
 	return nil
 }
