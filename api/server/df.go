@@ -63,5 +63,12 @@ func diskUsage(w http.ResponseWriter, r *http.Request, sys System) error {
 		}
 		out.Images = append(out.Images, s)
 	}
+	if sys.Volumes != nil {
+		vols, err := sys.Volumes.DiskUsage(ctx)
+		if err != nil {
+			return err
+		}
+		out.Volumes = append(out.Volumes, vols...)
+	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/events"
 	apiregistry "github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-dev/berth/api/types"
 	"github.com/berth-dev/berth/image"
@@ -78,6 +79,13 @@ type System struct {
 	Registry   RegistryLogin
 	Containers ContainerCounter // nil: no containers yet
 	Store      StoreChecker
+	Volumes    VolumeUsage // nil: no volumes in GET /system/df
+}
+
+// VolumeUsage describes the volumes with their sizes and reference
+// counts (daemon/volumes.Service).
+type VolumeUsage interface {
+	DiskUsage(ctx context.Context) ([]volume.Volume, error)
 }
 
 // StoreChecker checks the image store and, asked to, repairs it

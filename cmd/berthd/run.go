@@ -93,10 +93,17 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	bus := events.New(0)
 	// Containers run under shims that outlive berthd: restored here,
 	// left running at shutdown with live restore (containers.go).
-	ctrs, err := newContainers(ctx, cfg, db, cs, snap, images, bus, log)
+	// Volumes: the containers hold references to them, and mount them
+	// while they run; mounts no restored container needs come off.
+	vols, err := newVolumes(cfg, db, bus, log)
 	if err != nil {
 		return err
 	}
+	ctrs, err := newContainers(ctx, cfg, db, cs, snap, images, bus, vols, log)
+	if err != nil {
+		return err
+	}
+	vols.UnmountUnused(ctx)
 	defer closeContainers(ctrs, cfg, log)
 
 	// The API.
@@ -113,6 +120,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Registry:   reg,
 		Containers: ctrs,
 		Store:      images,
+		Volumes:    vols,
 	})
 	srv.AddImages(server.Images{
 		Service: images, Store: images.Store, Blobs: cs, Layers: snap, Events: bus,
@@ -120,6 +128,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 		Users: server.ContainerImageUsers(ctrs),
 	})
 	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs, Archive: ctrs, Commit: ctrs})
+	srv.AddVolumes(vols)
 
 	listeners, err := listen(cfg)
 	if err != nil {

@@ -50,7 +50,7 @@ func (s *Service) Changes(ctx context.Context, ref string) ([]container.Filesyst
 	}
 	skip := map[string]bool{}
 	c.mu.Lock()
-	for _, m := range mountPoints(c.rec.HostConfig) {
+	for _, m := range containerMounts(c.rec) {
 		skip[m.Destination] = true
 	}
 	for dest := range c.rec.HostConfig.Tmpfs {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -206,6 +207,18 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 	if err := os.Mkdir(rootfs, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("create container %s: %w", id, err)
 	}
+	// --volumes-from mounts what other containers mount; the record
+	// keeps the request as it came.
+	genHC, err := s.volumesFrom(hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	vols := &volumeUse{s: s, ctx: ctx, id: id}
+	defer func() {
+		if err != nil {
+			vols.undo()
+		}
+	}()
 	parent := ""
 	if chain := img.ChainIDs(); len(chain) > 0 {
 		parent = chain[len(chain)-1].String()
@@ -226,13 +239,15 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 	if err := mount.All(mounts, rootfs); err != nil {
 		return nil, nil, fmt.Errorf("create container %s: %w", id, err)
 	}
-	res, genErr := s.generate(id, cfg, hc, &imgCfg.Config)
+	res, genErr := s.generate(id, cfg, genHC, &imgCfg.Config, vols.options()...)
 	if err := mount.UnmountAll(rootfs); err != nil {
 		return nil, nil, errors.Join(genErr, fmt.Errorf("create container %s: %w", id, err))
 	}
 	if genErr != nil {
 		return nil, nil, genErr
 	}
+	vols.finish(res.Spec.Mounts, hc)
+	res.HostConfig.Binds, res.HostConfig.Mounts = hc.Binds, hc.Mounts
 	if err := writeNetFiles(s.netFilePaths(id), res.Config, res.HostConfig); err != nil {
 		return nil, nil, err
 	}
@@ -247,7 +262,7 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 	rec := &record{
 		ID: id, Name: name, Created: time.Now().UTC(), ImageID: img.ID,
 		Config: res.Config, HostConfig: res.HostConfig, Path: args[0], Args: args[1:],
-		StopSignal: res.Config.StopSignal, HostDirs: res.HostDirs,
+		StopSignal: res.Config.StopSignal, HostDirs: res.HostDirs, Volumes: vols.mount,
 		State: state{Status: container.StateCreated}, Platform: "linux", Driver: s.o.Driver,
 	}
 	if err := putRecord(s.o.DB, rec); err != nil {
@@ -257,13 +272,13 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 }
 
 // generate runs spec generation for a container whose rootfs is mounted.
-func (s *Service) generate(id string, cfg *container.Config, hc *container.HostConfig, img *dockerspec.DockerOCIImageConfig) (*spec.Result, error) {
+func (s *Service) generate(id string, cfg *container.Config, hc *container.HostConfig, img *dockerspec.DockerOCIImageConfig, extra ...spec.Option) (*spec.Result, error) {
 	f := s.netFilePaths(id)
 	in := spec.Input{
 		ID: id, Config: cfg, HostConfig: hc, Image: &img.ImageConfig, Rootfs: s.rootfs(id),
 		Files: spec.Files{Hosts: f.Hosts, Hostname: f.Hostname, ResolvConf: f.ResolvConf},
 	}
-	res, err := spec.Generate(in, s.o.Spec...)
+	res, err := spec.Generate(in, append(slices.Clone(s.o.Spec), extra...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func (s *Service) Inspect(ctx context.Context, ref string, size bool) (container
 			StartedAt: st.StartedAt.UTC().Format(time.RFC3339Nano), FinishedAt: st.FinishedAt.UTC().Format(time.RFC3339Nano),
 		},
 		Image: r.ImageID.String(), Name: "/" + r.Name, RestartCount: r.Restarts, Driver: r.Driver, Platform: r.Platform,
-		HostConfig: &hc, Config: &cfg, Mounts: mountPoints(r.HostConfig),
+		HostConfig: &hc, Config: &cfg, Mounts: containerMounts(r),
 		NetworkSettings: &container.NetworkSettings{Networks: networks(r.HostConfig), Ports: network.PortMap{}},
 	}
 	resp.State.Health = copyHealth(r.Health)

@@ -28,6 +28,7 @@ type record struct {
 	Args       []string              `json:"args"`
 	StopSignal string                `json:"stop_signal,omitempty"`
 	HostDirs   []string              `json:"host_dirs,omitempty"` // bind sources to create at start
+	Volumes    []volumeMount         `json:"volumes,omitempty"`   // named and anonymous volumes mounted
 	Runtime    string                `json:"runtime"`             // the runtime's name
 	State      state                 `json:"state"`
 	Restarts   int                   `json:"restart_count"`

@@ -38,7 +38,7 @@ func (s *Service) remove(ctx context.Context, c *ctr, force, volumes bool) error
 		c.mu.Unlock()
 		return errorf(errdefs.ErrNotFound, "container %s is being removed", c.id)
 	}
-	name, runtimeName := c.rec.Name, c.rec.HostConfig.Runtime
+	name, runtimeName, vols := c.rec.Name, c.rec.HostConfig.Runtime, c.rec.Volumes
 	st := c.rec.State
 	if st.running() && !force {
 		c.mu.Unlock()
@@ -83,6 +83,7 @@ func (s *Service) remove(ctx context.Context, c *ctr, force, volumes bool) error
 	// The record is gone: what follows is cleanup, logged when it fails
 	// and finished by the next Restore.
 	s.cleanup(ctx, c.id, runtimeName)
+	s.releaseVolumes(ctx, c.id, vols, volumes)
 	s.publish(c, events.ActionDestroy, nil)
 	close(c.removed)
 	return nil

@@ -82,6 +82,9 @@ type Options struct {
 	// LogOpts are the daemon's json-file options (daemon.json
 	// "log-opts": max-size, max-file); containers' own override them.
 	LogOpts map[string]string
+	// Volumes keeps the volumes; nil leaves containers without them
+	// (spec generation refuses named volumes then).
+	Volumes VolumeService
 	// Driver names the storage driver in inspect ("overlayfs").
 	Driver string
 	Logger *slog.Logger
@@ -209,6 +212,7 @@ func New(o Options) (*Service, error) {
 	for _, r := range recs {
 		s.add(r)
 	}
+	s.claimVolumes(context.Background())
 	return s, nil
 }
 

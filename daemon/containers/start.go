@@ -101,6 +101,14 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 			s.unmountRootfs(c.id)
 		}
 	}()
+	if err := s.mountVolumes(ctx, c, rec.Volumes); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.unmountVolumes(c.id, rec.Volumes)
+		}
+	}()
 	// A state directory left by an earlier run holds its exit.json only.
 	if err := os.RemoveAll(s.shimDir(c.id)); err != nil {
 		return fmt.Errorf("start container %s: %w", c.id, err)
@@ -282,6 +290,7 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 		s.log.Error("record a container's exit", "container", c.id, "error", saveErr)
 	}
 	s.unmountRootfs(c.id)
+	s.unmountVolumes(c.id, c.volumes())
 	if err := os.RemoveAll(s.shimDir(c.id)); err != nil {
 		s.log.Warn("remove shim state", "container", c.id, "error", err)
 	}
