@@ -16,10 +16,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// emptyTar is the diff ID of a tar with no entries (its end marker
-// only): a commit that changed nothing adds a history entry and no
-// layer, as Docker does.
-const emptyTar = digest.Digest("sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfbb10ca4a9b48")
+// emptyTarSize is the size of a tar with no entries: its end marker,
+// two zero blocks. A commit that changed nothing adds a history entry
+// and no layer, as Docker does.
+const emptyTarSize = 1024
 
 // CommitOptions say how Commit makes an image of a container's layer.
 type CommitOptions struct {
@@ -90,7 +90,7 @@ func (s *Service) Commit(ctx context.Context, o CommitOptions) (Named, error) {
 	cfg.Created, cfg.Author, cfg.Config = &created, o.Author, o.Config
 	h := ocispec.History{Created: &created, Author: o.Author, CreatedBy: o.CreatedBy, Comment: o.Comment}
 	layers := append([]ocispec.Descriptor{}, parent.Layers...)
-	if diffID == emptyTar {
+	if diffID == digest.FromBytes(make([]byte, emptyTarSize)) {
 		h.EmptyLayer = true
 	} else {
 		cfg.RootFS.Type = "layers"
