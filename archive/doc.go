@@ -24,6 +24,12 @@
 //     Overlay needs root, as trusted.* attributes and device nodes do.
 //   - [Delete]: the directory holds a copy of the lower layers, and
 //     whiteouts delete what they name.
+//   - [Plain]: not a layer but files copied into a container (docker
+//     cp): ".wh." names are ordinary files, and a "./" entry leaves the
+//     target directory's owner and mode alone. [ApplyOptions] can then
+//     give every entry one owner and refuse to replace a directory with
+//     a non-directory or the reverse, as the Engine API's extraction
+//     does.
 //
 // Entries keep what Docker keeps: type (file, directory, symlink, hard link,
 // character and block device, fifo), owner, mode with setuid, setgid and
@@ -53,9 +59,10 @@
 //
 // # Writing layers
 //
-// [Tar] writes a whole tree (export, copy-out) and [Diff] an overlay upper
-// directory as a layer, turning overlay whiteouts and opaque directories
-// back into whiteout entries. Both are deterministic for a given tree, so a
+// [Tar] writes a whole tree (export), [TarEntry] one entry under the name
+// the user asked for (copy-out), and [Diff] an overlay upper directory as
+// a layer, turning overlay whiteouts and opaque directories back into
+// whiteout entries ([DiffWith] leaves out a container's mount points). Both are deterministic for a given tree, so a
 // layer committed twice has one digest. Neither compresses: the caller wraps
 // w.
 //

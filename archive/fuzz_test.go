@@ -15,7 +15,8 @@ import (
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzApply from fuzzSeeds")
 
-// FuzzApply applies arbitrary bytes as a layer, in each whiteout mode. No
+// FuzzApply applies arbitrary bytes as a layer, in each whiteout mode
+// (Plain too: docker cp's extraction). No
 // input may panic or change anything beside the layer directory, and what
 // Apply leaves must be writable back as a tar.
 func FuzzApply(f *testing.F) {
@@ -24,7 +25,7 @@ func FuzzApply(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		data = fixChecksums(data)
-		modes := []WhiteoutMode{Delete}
+		modes := []WhiteoutMode{Delete, Plain}
 		if isRoot() {
 			modes = append(modes, Overlay)
 		}
