@@ -71,6 +71,18 @@
 // init, an exec does not survive berthd. Top and stats ask the runtime
 // (ps, events --stats) and convert its answers to the Engine API's shape.
 //
+// # Health checks
+//
+// A container whose configuration (the request's Healthcheck completed
+// field by field with the image's HEALTHCHECK) has a CMD or CMD-SHELL
+// test gets a monitor goroutine while it runs unpaused: it runs the test
+// as an exec, kills it past its timeout, keeps the last five results in
+// the record and turns the status starting, healthy or unhealthy as
+// dockerd does, publishing "health_status: ..." on each change. Start
+// and live restore reset the status to starting; exit, stop and pause
+// end the monitor. The label berth.health-on-failure (none, restart,
+// stop, kill) acts on a container that becomes unhealthy. See health.go.
+//
 // # Networking
 //
 // Until the network service exists, every container gets a network

@@ -61,21 +61,13 @@ func checkHealth(cfg *container.Config) error {
 		for _, d := range []struct {
 			name string
 			v    time.Duration
-		}{{"Interval", h.Interval}, {"Timeout", h.Timeout}} {
+		}{{"Interval", h.Interval}, {"Timeout", h.Timeout}, {"StartPeriod", h.StartPeriod}, {"StartInterval", h.StartInterval}} {
 			if d.v != 0 && d.v < container.MinimumDuration {
 				return errorf(errdefs.ErrInvalidArgument, "%s in Healthcheck cannot be less than %s", d.name, container.MinimumDuration)
 			}
 		}
 		if h.Retries < 0 {
 			return errorf(errdefs.ErrInvalidArgument, "Retries in Healthcheck cannot be negative")
-		}
-		for _, d := range []struct {
-			name string
-			v    time.Duration
-		}{{"StartPeriod", h.StartPeriod}, {"StartInterval", h.StartInterval}} {
-			if d.v != 0 && d.v < container.MinimumDuration {
-				return errorf(errdefs.ErrInvalidArgument, "%s in Healthcheck cannot be less than %s", d.name, container.MinimumDuration)
-			}
 		}
 	}
 	if v, ok := cfg.Labels[labelHealthOnFailure]; ok {
