@@ -36,7 +36,11 @@
 //	                             ◀─  "ok\n" | "error TEXT\n"
 //	ctl.sock: "kill 15 [all]\n"  ─▶  kill [--all] ID 15 ──────────────▶
 //	ctl.sock: "resize 24 80\n"   ─▶  TIOCSWINSZ on the pty master
-//	ctl.sock: "close-stdin\n"    ─▶  close the stdin pipe
+//	ctl.sock: "close-stdin\n"    ─▶  close the stdin pipe (after the
+//	                                 input attach clients sent before)
+//	ctl.sock: "exec ID …\n"      ─▶  exec --detach --process x-ID.json ─▶ process
+//	                             ◀─  "ok PID\n", output frames, …,
+//	                                 exit frame (see Exec and exec.c)
 //	                                 SIGCHLD: init exited
 //	                                 drain output, read OOM count
 //	                                 delete --force ID ────────────────▶
@@ -66,6 +70,8 @@
 //	shim.json               while the shim runs: its pid and start time, init's pid, tty
 //	init.pid, runtime.log   while the shim runs (the runtime writes them)
 //	exit.json               after the exit: {"id","pid","exit_code","signal","oom_killed","exited_at"}
+//	x-ID.json, x-ID.meta    an exec's process and its owner's record (Exec writes them)
+//	x-ID.pid, x-ID.exit     its pid (the runtime), how it ended (the shim)
 //	shim.log                only if the shim had something to complain about
 //
 // # Stdio and logs
@@ -79,5 +85,20 @@
 // has reached the maximum size. Attach clients get output framed as
 // Docker's multiplexed stream without a terminal (Demux reads it) and the
 // raw pty bytes with one; a client that falls 1 MiB behind is dropped
-// rather than stall the container.
+// rather than stall the container. With Options.StdinOnce, a client that
+// closes its connection for writing closes the container's stdin once
+// all it sent is written, as Docker's StdinOnce.
+//
+// # Execs
+//
+// Exec asks the shim to start a process in the container (the runtime's
+// exec --detach): the shim becomes its parent, as it is init's, holds its
+// stdio (pipes, or a pty through a console socket) and writes x-ID.exit
+// when it ends, so an exec outlives berthd too. The connection that asked
+// carries the exec's stdio: frames as above for output (stdout also for
+// a pty), then an exit frame (stream 3, the code in decimal); what the
+// client writes is the exec's stdin, and its CloseWrite is stdin's EOF,
+// after everything sent before. A client that goes away leaves the exec
+// running with its stdin open; Execs lists what a restarted berthd needs
+// to find it again.
 package shim

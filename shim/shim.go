@@ -42,6 +42,10 @@ type Options struct {
 	LogMaxFiles int    // files kept, the current one included; 0 means DefaultLogMaxFiles
 	Terminal    bool   // give the container a pty (process.terminal must be set in the bundle)
 	Stdin       bool   // keep the container's stdin open for attach clients
+	// StdinOnce closes the container's stdin (after all it was sent) when
+	// an attach client closes its input for writing, as Docker's
+	// StdinOnce; only without a terminal.
+	StdinOnce bool
 }
 
 // Shim is a handle on a container's shim, started by this process or
@@ -111,6 +115,9 @@ func (o *Options) args() []string {
 	}
 	if o.Stdin {
 		args = append(args, "--stdin")
+		if o.StdinOnce && !o.Terminal {
+			args = append(args, "--stdin-once")
+		}
 	}
 	return args
 }

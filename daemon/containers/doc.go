@@ -65,10 +65,12 @@
 //
 // # Exec, top, stats
 //
-// An exec runs the runtime's exec in the foreground as berthd's child,
-// relaying its stdio (pipes, or the pty master the runtime passes over a
-// console socket in the shim's state directory); unlike the container's
-// init, an exec does not survive berthd. Top and stats ask the runtime
+// An exec is started by the container's shim (package shim, Exec), which
+// holds its stdio and records its exit in the shim's state directory;
+// berthd relays the stdio over a connection to the shim. So an exec
+// survives berthd as the container does: Restore finds the execs of the
+// running containers again (exec inspect shows the exit code of those
+// that ended meanwhile, and tracks those still running). Top and stats ask the runtime
 // (ps, events --stats) and convert its answers to the Engine API's shape.
 //
 // # Health checks

@@ -16,14 +16,16 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-dev/berth/shim"
 )
 
 // An exec is a process run in a running container beside its init, as
-// docker exec does. berthd runs the runtime's exec in the foreground as
-// its own child: the runtime waits for the process and exits with its
-// status, and berthd relays its stdio (pipes, or the pty master the
-// runtime sends over a console socket). Unlike the container's init, an
-// exec does not outlive berthd.
+// docker exec does. The container's shim starts it (the runtime's exec
+// --detach), holds its stdio and records its exit (package shim), so an
+// exec outlives berthd as the container does: berthd relays its stdio over
+// a connection to the shim, and a restarted berthd finds the execs of its
+// running containers again in the shims' state (restoreExecs).
 
 // execKeep is how long a finished exec stays inspectable.
 const execKeep = 5 * time.Minute
@@ -42,7 +44,7 @@ type execState struct {
 	started, running bool
 	exitCode         *int
 	pid              int
-	master           *os.File // the pty master while a tty exec runs
+	sh               *shim.Shim // the shim that runs it, once started
 	ended            time.Time
 }
 
@@ -105,6 +107,11 @@ func (s *Service) gcExecs() {
 		e.mu.Unlock()
 		if old || s.byID[e.ctr.id] == nil {
 			delete(s.execs, id)
+			e.mu.Lock()
+			if e.state.sh != nil && !e.state.running {
+				e.state.sh.RemoveExec(id)
+			}
+			e.mu.Unlock()
 		}
 	}
 }
@@ -157,14 +164,51 @@ func (s *Service) ExecResize(ctx context.Context, id string, height, width uint1
 		return err
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.state.running {
+	running, sh := e.state.running, e.state.sh
+	e.mu.Unlock()
+	if !running {
 		return errorf(errdefs.ErrConflict, "exec %s is not running", id)
 	}
-	if e.state.master != nil {
-		return setWinsize(e.state.master, height, width)
+	if !e.cfg.Tty {
+		return nil
 	}
-	return nil
+	return sh.ExecResize(ctx, id, height, width)
+}
+
+// restoreExecs finds the execs of a container whose shim outlived the
+// previous berthd: those still running are watched until they exit, those
+// that ended meanwhile show their exit code.
+func (s *Service) restoreExecs(c *ctr, sh *shim.Shim) {
+	states, err := sh.Execs()
+	if err != nil {
+		s.log.Warn("find the execs of a restored container", "container", c.id, "error", err)
+		return
+	}
+	for _, st := range states {
+		var m execMeta
+		if err := json.Unmarshal(st.Meta, &m); err != nil || len(m.Config.Cmd) == 0 {
+			sh.RemoveExec(st.ID)
+			continue
+		}
+		keys, _ := parseDetachKeys(m.Config.DetachKeys)
+		e := &execInst{id: st.ID, ctr: c, cfg: m.Config, keys: keys}
+		e.state = execState{started: true, pid: st.Pid, sh: sh}
+		switch {
+		case st.Exit != nil:
+			code := st.Exit.Code
+			e.state.exitCode, e.state.ended = &code, st.Exit.ExitedAt
+		case st.Pid > 0:
+			e.state.running = true
+		default:
+			e.state.ended = time.Now() // it never ran
+		}
+		s.mu.Lock()
+		s.execs[e.id] = e
+		s.mu.Unlock()
+		if e.state.running {
+			s.background(func() { s.awaitExecExit(e, sh) })
+		}
+	}
 }
 
 // execProcess builds the exec's OCI process from the container's: its

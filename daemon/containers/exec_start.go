@@ -1,16 +1,10 @@
 package containers
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,14 +12,19 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/berth-dev/berth/shim"
 )
 
 // ExecStart runs an exec, as POST /exec/{id}/start: detached, it returns
 // once the process runs; else open (as for Attach) takes over the
-// connection and the exec's stdio is relayed until it exits.
+// connection and the exec's stdio is relayed until it exits or the client
+// detaches. When ctx ends first the process is killed (a healthcheck's
+// timeout, a client that went away); a detached exec runs on, under the
+// container's shim, even if berthd does not.
 func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartOptions, open func(tty bool) (AttachStreams, error)) error {
 	e, err := s.exec(id)
 	if err != nil {
@@ -41,7 +40,10 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartOptions, 
 	if err := e.ctr.execAllowed(); err != nil {
 		return err
 	}
-	run, err := s.prepareExec(e)
+	e.ctr.mu.Lock()
+	sh := e.ctr.sh
+	e.ctr.mu.Unlock()
+	xo, err := s.execOptions(e, o)
 	if err != nil {
 		e.finish(nil)
 		return err
@@ -49,13 +51,14 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartOptions, 
 	var streams AttachStreams
 	if !o.Detach {
 		if streams, err = open(e.cfg.Tty); err != nil {
-			run.cleanup()
 			e.finish(nil)
 			return err
 		}
 	}
-	if err := run.start(e, o.ConsoleSize); err != nil {
-		run.cleanup()
+	xc, err := sh.Exec(ctx, xo)
+	if err != nil {
+		sh.RemoveExec(e.id)
+		err = fmt.Errorf("exec failed: %w", err)
 		code := startExitCode(err)
 		e.finish(&code)
 		if o.Detach {
@@ -65,248 +68,126 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartOptions, 
 		out.write(shim.Stderr, []byte(err.Error()+"\n"))
 		return nil
 	}
+	e.mu.Lock()
+	e.state.running, e.state.pid, e.state.sh = true, xc.Pid, sh
+	e.mu.Unlock()
 	s.publish(e.ctr, events.Action("exec_start: "+strings.Join(e.cfg.Cmd, " ")), map[string]string{"execID": e.id})
-	if o.Detach {
-		s.background(func() { s.execDone(e, run, run.relay(context.Background(), e, AttachStreams{})) })
+	out := &execOutput{f: outputFilter{w: streams.Out, tty: e.cfg.Tty, stdout: e.cfg.AttachStdout, stderr: e.cfg.AttachStderr}}
+	done := make(chan struct{})
+	if !s.background(func() { defer close(done); s.superviseExec(e, sh, xc, out) }) {
+		xc.Close()
 		return nil
 	}
-	code := run.relay(ctx, e, streams)
-	s.execDone(e, run, code)
-	return nil
-}
-
-// execRun is an exec's runtime process and its plumbing.
-type execRun struct {
-	cmd      *exec.Cmd
-	files    []string // process.json, pid file, runtime log, console socket
-	logPath  string
-	pidPath  string
-	console  *net.UnixListener
-	stdin    *os.File // our end of the process's stdin
-	stdout   *os.File
-	stderr   *os.File
-	theirs   []*os.File // the process's ends, closed once it started
-	master   *os.File
-	attachIn bool
-	// waitDone is closed when the runtime exited, with *waitErr.
-	waitDone chan struct{}
-	waitErr  *error
-}
-
-// prepareExec writes the process and sets up its stdio.
-func (s *Service) prepareExec(e *execInst) (_ *execRun, err error) {
-	p, err := s.execProcess(e)
-	if err != nil {
-		return nil, err
-	}
-	e.ctr.mu.Lock()
-	runtimeName := e.ctr.rec.HostConfig.Runtime
-	e.ctr.mu.Unlock()
-	runtimePath, err := s.o.Runtime(runtimeName)
-	if err != nil {
-		return nil, err
-	}
-	dir := s.shimDir(e.ctr.id)
-	tag := e.id[:6]
-	r := &execRun{logPath: filepath.Join(dir, "exec-"+tag+".log"), pidPath: filepath.Join(dir, "exec-"+tag+".pid"),
-		attachIn: e.cfg.AttachStdin}
-	procPath := filepath.Join(dir, "exec-"+tag+".json")
-	r.files = []string{procPath, r.logPath, r.pidPath}
-	defer func() {
-		if err != nil {
-			r.cleanup()
-		}
-	}()
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode exec process: %w", err)
-	}
-	if err := os.WriteFile(procPath, data, 0o600); err != nil {
-		return nil, fmt.Errorf("exec: %w", err)
-	}
-	args := []string{"--root", s.runtimeRoot(), "--log", r.logPath, "exec", "--process", procPath, "--pid-file", r.pidPath}
-	r.cmd = exec.Command(runtimePath)
-	if e.cfg.Tty {
-		sock := filepath.Join(dir, "x"+tag+".sock")
-		r.files = append(r.files, sock)
-		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-		if err != nil {
-			return nil, fmt.Errorf("exec: console socket: %w", err)
-		}
-		r.console = l
-		args = append(args, "--console-socket", sock)
-	} else {
-		if err := r.pipes(); err != nil {
-			return nil, err
-		}
-	}
-	r.cmd.Args = append(append([]string{runtimePath}, args...), e.ctr.id)
-	return r, nil
-}
-
-// pipes makes the stdio pipes of a process without a terminal.
-func (r *execRun) pipes() error {
-	var ends [3][2]*os.File
-	for i := range ends {
-		pr, pw, err := os.Pipe()
-		if err != nil {
-			return fmt.Errorf("exec: pipe: %w", err)
-		}
-		ends[i] = [2]*os.File{pr, pw}
-	}
-	r.stdin, r.stdout, r.stderr = ends[0][1], ends[1][0], ends[2][0]
-	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = ends[0][0], ends[1][1], ends[2][1]
-	r.theirs = []*os.File{ends[0][0], ends[1][1], ends[2][1]}
-	if !r.attachIn {
-		r.stdin.Close() // the process reads EOF
-		r.stdin = nil
-	}
-	return nil
-}
-
-// start runs the runtime and, with a terminal, receives the pty master.
-func (r *execRun) start(e *execInst, size *[2]uint) error {
-	if err := r.cmd.Start(); err != nil {
-		return fmt.Errorf("exec: %w", err)
-	}
-	for _, f := range r.theirs {
-		f.Close()
-	}
-	exited := make(chan struct{})
-	waitErr := new(error)
-	go func() { *waitErr = r.cmd.Wait(); close(exited) }()
-	if r.console != nil {
-		m, err := acceptConsole(r.console, exited)
-		if err != nil {
-			<-exited
-			return r.failure(err)
-		}
-		r.master = m
-		if size != nil {
-			setWinsize(m, uint16(size[0]), uint16(size[1]))
-		}
-	}
-	pid, err := waitPidFile(r.pidPath, exited)
-	if err != nil {
-		<-exited
-		return r.failure(*waitErr)
-	}
-	e.mu.Lock()
-	e.state.running, e.state.pid, e.state.master = true, pid, r.master
-	e.mu.Unlock()
-	r.waitDone, r.waitErr = exited, waitErr
-	return nil
-}
-
-// failure is the runtime's own error (from its log) when it failed before
-// the process ran.
-func (r *execRun) failure(err error) error {
-	if msg := runtimeLogError(r.logPath); msg != "" {
-		return fmt.Errorf("exec failed: %s", msg)
-	}
-	if err == nil {
-		err = errors.New("the runtime exited before the process started")
-	}
-	return fmt.Errorf("exec failed: %w", err)
-}
-
-// relay copies stdio until the process exits and returns its exit code.
-func (r *execRun) relay(ctx context.Context, e *execInst, streams AttachStreams) int {
-	out := &outputFilter{w: streams.Out, tty: e.cfg.Tty, stdout: e.cfg.AttachStdout, stderr: e.cfg.AttachStderr}
-	var wmu sync.Mutex
-	write := func(stream byte, data []byte) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if out.w == nil {
-			return
-		}
-		if out.write(stream, data) != nil {
-			out.w = nil // the client went away: drain into nothing
-		}
-	}
-	var outputs sync.WaitGroup
-	pump := func(src *os.File, stream byte) {
-		defer outputs.Done()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if n > 0 {
-				write(stream, buf[:n])
-			}
-			if err != nil {
-				return
-			}
-		}
-	}
-	if r.master != nil {
-		outputs.Add(1)
-		go pump(r.master, shim.Stdout)
-	} else {
-		outputs.Add(2)
-		go pump(r.stdout, shim.Stdout)
-		go pump(r.stderr, shim.Stderr)
+	if o.Detach {
+		return nil
 	}
 	detached := make(chan struct{})
-	if streams.In != nil && r.attachIn {
+	if streams.In != nil && e.cfg.AttachStdin {
 		go func() {
-			var dst io.Writer = r.master
-			if r.master == nil {
-				dst = r.stdin
-			}
-			err := copyDetach(dst, streams.In, e.keys)
-			if errors.Is(err, ErrDetached) {
+			if err := copyDetach(xc, streams.In, e.keys); errors.Is(err, ErrDetached) {
 				close(detached)
 				return
 			}
-			if r.stdin != nil {
-				r.stdin.Close() // the process reads EOF
+			if !e.cfg.Tty {
+				xc.CloseStdin() // the process reads EOF after all it was sent
 			}
 		}()
 	}
 	select {
-	case <-r.waitDone:
-	case <-ctx.Done():
-		// berthd shuts down: an exec cannot outlive it (its stdio goes
-		// through berthd), so it ends now.
-		e.mu.Lock()
-		pid := e.state.pid
-		e.mu.Unlock()
-		if pid > 0 {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		<-r.waitDone
-	case <-detached:
-		// The client leaves; the process runs on, its output drained.
-		wmu.Lock()
-		out.w = nil
-		wmu.Unlock()
-		<-r.waitDone
-	}
-	// Output still in the pipes comes out; a daemon the exec left behind
-	// that keeps them open does not hold the answer for long.
-	done := make(chan struct{})
-	go func() { outputs.Wait(); close(done) }()
-	select {
 	case <-done:
-	case <-time.After(time.Second):
-	}
-	code := 0
-	if err := *r.waitErr; err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return 128
+	case <-detached:
+		out.detach() // the process runs on, its output dropped
+	case <-ctx.Done():
+		out.detach()
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		sh.ExecKill(kctx, e.id, syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-kctx.Done():
 		}
-		code = ee.ExitCode()
-		if code < 0 {
-			code = 128 + int(ee.Sys().(syscall.WaitStatus).Signal())
-		}
 	}
-	return code
+	return nil
 }
 
-// execDone records the end of an exec and cleans up after it.
-func (s *Service) execDone(e *execInst, r *execRun, code int) {
-	r.cleanup()
+// execOptions builds what the shim needs to start the exec: the process
+// and, for a berthd that restarts meanwhile, the exec's request.
+func (s *Service) execOptions(e *execInst, o ExecStartOptions) (shim.ExecOptions, error) {
+	p, err := s.execProcess(e)
+	if err != nil {
+		return shim.ExecOptions{}, err
+	}
+	if e.cfg.Tty && o.ConsoleSize != nil {
+		// The runtime sizes the pty before the process runs: a resize
+		// after the start would come too late for a quick stty size.
+		p.ConsoleSize = &specs.Box{Height: o.ConsoleSize[0], Width: o.ConsoleSize[1]}
+	}
+	proc, err := json.Marshal(p)
+	if err != nil {
+		return shim.ExecOptions{}, fmt.Errorf("encode exec process: %w", err)
+	}
+	meta, err := json.Marshal(execMeta{Config: e.cfg})
+	if err != nil {
+		return shim.ExecOptions{}, fmt.Errorf("encode exec request: %w", err)
+	}
+	xo := shim.ExecOptions{ID: e.id, Process: proc, Meta: meta, Terminal: e.cfg.Tty, Stdin: e.cfg.AttachStdin && !o.Detach}
+	if o.ConsoleSize != nil {
+		xo.Rows, xo.Cols = uint16(o.ConsoleSize[0]), uint16(o.ConsoleSize[1])
+	}
+	return xo, nil
+}
+
+// superviseExec relays the exec's output until it exits and records the
+// exit. If the connection ends first (berthd shuts down, or the shim went
+// away), the exit is read from the shim's record instead.
+func (s *Service) superviseExec(e *execInst, sh *shim.Shim, xc *shim.ExecConn, out *execOutput) {
+	stop := context.AfterFunc(s.ctx, func() { xc.Close() })
+	defer stop()
+	code, err := xc.Relay(out.stream(shim.Stdout), out.stream(shim.Stderr))
+	xc.Close()
+	if err != nil {
+		if s.ctx.Err() == nil {
+			s.awaitExecExit(e, sh)
+		}
+		return
+	}
+	s.execDone(e, code)
+}
+
+// awaitExecExit waits for the shim's record of the exec's exit, while the
+// container runs: for an exec restored after a restart of berthd, or one
+// whose connection broke.
+func (s *Service) awaitExecExit(e *execInst, sh *shim.Shim) {
+	for {
+		if x, err := shim.ReadExecExit(sh.StateDir(), e.id); err == nil {
+			s.execDone(e, x.Code)
+			return
+		}
+		e.ctr.mu.Lock()
+		gone := e.ctr.sh != sh
+		e.ctr.mu.Unlock()
+		if gone {
+			// The container ended and its state went with it: the exec
+			// ended too, how is not known.
+			e.finish(nil)
+			return
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// execMeta is what berthd keeps beside an exec in the shim's state, to
+// find it again after a restart.
+type execMeta struct {
+	Config container.ExecCreateRequest `json:"config"`
+}
+
+// execDone records the end of an exec.
+func (s *Service) execDone(e *execInst, code int) {
 	e.finish(&code)
 	s.publish(e.ctr, events.Action("exec_die"), map[string]string{"execID": e.id, "exitCode": strconv.Itoa(code)})
 }
@@ -317,23 +198,7 @@ func (e *execInst) finish(code *int) {
 	defer e.mu.Unlock()
 	e.state.running = false
 	e.state.exitCode = code
-	e.state.master = nil
 	e.state.ended = time.Now()
-}
-
-// cleanup closes our ends and removes the exec's files.
-func (r *execRun) cleanup() {
-	for _, f := range append([]*os.File{r.stdin, r.stdout, r.stderr, r.master}, r.theirs...) {
-		if f != nil {
-			f.Close()
-		}
-	}
-	if r.console != nil {
-		r.console.Close()
-	}
-	for _, p := range r.files {
-		os.Remove(p)
-	}
 }
 
 // startExitCode is dockerd's exit code for an exec that could not start:
@@ -346,54 +211,34 @@ func startExitCode(err error) int {
 	return 126
 }
 
-// waitPidFile waits for the runtime to write the exec's pid.
-func waitPidFile(path string, exited <-chan struct{}) (int, error) {
-	read := func() int {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return 0
-		}
-		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		return pid
-	}
-	for {
-		if pid := read(); pid > 0 {
-			return pid, nil
-		}
-		select {
-		case <-exited:
-			// A process that ended at once: its pid is written all the
-			// same.
-			if pid := read(); pid > 0 {
-				return pid, nil
-			}
-			return 0, errors.New("the runtime exited before the process started")
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+// execOutput is the client's side of an exec's output; after a detach it
+// drops what comes.
+type execOutput struct {
+	mu sync.Mutex
+	f  outputFilter
 }
 
-// runtimeLogError is the last error the runtime logged.
-func runtimeLogError(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+func (o *execOutput) detach() {
+	o.mu.Lock()
+	o.f.w = nil
+	o.mu.Unlock()
+}
+
+func (o *execOutput) stream(n byte) *execStream { return &execStream{o: o, n: n} }
+
+type execStream struct {
+	o *execOutput
+	n byte
+}
+
+func (w *execStream) Write(p []byte) (int, error) {
+	w.o.mu.Lock()
+	defer w.o.mu.Unlock()
+	if w.o.f.w == nil {
+		return len(p), nil
 	}
-	defer f.Close()
-	last := ""
-	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			last = l
-		}
+	if err := w.o.f.write(w.n, p); err != nil {
+		w.o.f.w = nil // the client went away: drain into nothing
 	}
-	// The text format is `time=... level=error msg="..."`: keep the
-	// message.
-	if _, msg, ok := strings.Cut(last, `msg="`); ok {
-		if m, err := strconv.Unquote(`"` + msg); err == nil {
-			return m
-		}
-		return strings.TrimSuffix(msg, `"`)
-	}
-	return last
+	return len(p), nil
 }

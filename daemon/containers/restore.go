@@ -85,6 +85,9 @@ func (s *Service) restoreOne(ctx context.Context, c *ctr) {
 			}
 			c.mu.Unlock()
 			s.log.Info("restored container", "container", c.id, "pid", sh.InitPid(), "running", sh.Pid() > 0)
+			if sh.Pid() > 0 {
+				s.restoreExecs(c, sh)
+			}
 			s.remountVolumes(ctx, c)
 			if sh.Pid() > 0 {
 				s.initHealth(c)

@@ -116,7 +116,7 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 	sh, err := shim.Start(ctx, shim.Options{
 		Binary: s.o.Shim, Runtime: runtimePath, RuntimeRoot: s.runtimeRoot(), ID: c.id,
 		Bundle: s.bundleDir(c.id), StateDir: s.shimDir(c.id), LogPath: s.logPath(c.id),
-		LogMaxSize: size, LogMaxFiles: files, Terminal: cfg.Tty, Stdin: cfg.OpenStdin,
+		LogMaxSize: size, LogMaxFiles: files, Terminal: cfg.Tty, Stdin: cfg.OpenStdin, StdinOnce: cfg.StdinOnce,
 	})
 	if err != nil {
 		return startError(err)

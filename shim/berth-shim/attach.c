@@ -162,8 +162,14 @@ void attach_event(struct shim *s, struct client *c, uint32_t events)
 			drop(s, c);
 			return;
 		}
-		if (r == 0)
+		if (r == 0) {
 			c->rd_done = 1; /* closed for writing: it still gets output */
+			/* A StdinOnce container's stdin ends with its client's input
+			 * (all of it written: EPOLLIN is off while any is pending),
+			 * unless the client went away altogether. */
+			if (s->o.stdin_once && !(events & EPOLLHUP))
+				attach_close_stdin_later(s);
+		}
 		if (r > 0) {
 			c->in_len = (size_t)r;
 			c->in_off = 0;
@@ -192,6 +198,20 @@ void attach_stdin_ready(struct shim *s)
 			ep_del(s, &s->in);
 		s->stdin_waiting = 0;
 	}
+	if (all && s->in_closing)
+		attach_close_stdin(s);
+}
+
+/* attach_close_stdin_later closes the container's stdin once the input
+ * the clients sent so far is written. */
+void attach_close_stdin_later(struct shim *s)
+{
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c->in_len) {
+			s->in_closing = 1;
+			return;
+		}
+	attach_close_stdin(s);
 }
 
 /* attach_close_stdin closes the container's stdin (close-stdin, or the

@@ -4,7 +4,12 @@
  *   start                  → runtime start ID
  *   kill SIGNUM [all]      → runtime kill [--all] ID SIGNUM
  *   resize ROWS COLS       → TIOCSWINSZ on the pty master
- *   close-stdin            → the container's stdin reads EOF
+ *   close-stdin            → the container's stdin reads EOF (after the
+ *                            input attach clients sent before)
+ *   exec ID FLAGS ROWS COLS → runtime exec --detach …; the connection
+ *                            becomes the exec's (see exec.c)
+ *   exec-resize ID ROWS COLS → TIOCSWINSZ on the exec's pty
+ *   exec-kill ID SIGNUM    → signal the exec's process
  *
  * Answers are "ok\n" or "error TEXT\n"; TEXT is the runtime's own message
  * when it has one.
@@ -105,7 +110,17 @@ static void handle(struct shim *s, char *line, char *ans, size_t n)
 			return;
 		}
 	} else if (strcmp(line, "close-stdin") == 0) {
-		attach_close_stdin(s);
+		attach_close_stdin_later(s);
+	} else if (strncmp(line, "exec-resize ", 12) == 0) {
+		if (exec_resize(s, line + 12, err, sizeof err) < 0) {
+			snprintf(ans, n, "error %s", err);
+			return;
+		}
+	} else if (strncmp(line, "exec-kill ", 10) == 0) {
+		if (exec_kill(s, line + 10, err, sizeof err) < 0) {
+			snprintf(ans, n, "error %s", err);
+			return;
+		}
 	} else {
 		snprintf(ans, n, "error bad request: unknown command");
 		return;
@@ -134,7 +149,15 @@ void control_event(struct shim *s, struct ctlconn *c)
 		}
 		*nl = 0;
 		char ans[2200];
-		if (strlen(c->buf) != (size_t)(nl - c->buf))
+		size_t used = (size_t)(nl - c->buf) + 1;
+		if (strncmp(c->buf, "exec ", 5) == 0 && strlen(c->buf) == used - 1) {
+			char err[2048];
+			if (exec_start(s, c->ev.fd, c->buf + 5, nl + 1, c->len - used, err, sizeof err) == 0) {
+				free(c); /* its fd and epoll entry are the exec's now */
+				return;
+			}
+			snprintf(ans, sizeof ans - 1, "error %s", err);
+		} else if (strlen(c->buf) != (size_t)(nl - c->buf))
 			snprintf(ans, sizeof ans - 1, "error bad request: NUL in the line");
 		else
 			handle(s, c->buf, ans, sizeof ans - 1);
@@ -144,7 +167,6 @@ void control_event(struct shim *s, struct ctlconn *c)
 				*q = ' ';
 		strcat(ans, "\n");
 		send(c->ev.fd, ans, strlen(ans), MSG_NOSIGNAL | MSG_DONTWAIT);
-		size_t used = (size_t)(nl - c->buf) + 1;
 		memmove(c->buf, nl + 1, c->len - used);
 		c->len -= used;
 	}

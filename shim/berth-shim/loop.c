@@ -50,6 +50,8 @@ static int reap(struct shim *s, int *status)
 		if (pid == s->init_pid) {
 			*status = st;
 			found = 1;
+		} else {
+			exec_reaped(s, pid, st);
 		}
 	return found;
 }
@@ -75,6 +77,7 @@ static void write_exit(struct shim *s, int status, const struct timespec *at, in
  *     so a restart policy may create the container again at once
  *  4. exit.json, atomically: the one record a restarted berthd needs
  *  5. close the log; hand attach clients their last output and hang up
+ *     (execs in the container's pid namespace were reaped before init)
  *  6. remove the sockets and shim.json; exit */
 static void finish(struct shim *s, int status, const struct timespec *at)
 {
@@ -96,6 +99,7 @@ static void finish(struct shim *s, int status, const struct timespec *at)
 	write_exit(s, status, at, oom_killed);
 	log_close(&s->log);
 	attach_finish(s);
+	exec_finish(s);
 	unlink(s->ctl_path);
 	unlink(s->att_path);
 	unlink(s->init_pid_path);
@@ -146,6 +150,12 @@ void serve(struct shim *s)
 				if (!((struct client *)e)->dead)
 					attach_event(s, (struct client *)e, evs[i].events);
 				break;
+			case K_XOUT:
+			case K_XERR:
+			case K_XIN:
+			case K_XCONN:
+				exec_event(s, e, evs[i].events);
+				break;
 			}
 		}
 		/* Clients dropped in this batch are freed only now: a later event
@@ -156,5 +166,6 @@ void serve(struct shim *s)
 			free(c->out);
 			free(c);
 		}
+		exec_free_dead(s);
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * berth-shim --id ID --bundle DIR --runtime PATH [--runtime-root DIR]
  *            --state-dir DIR --log-path FILE [--log-max-size BYTES]
- *            [--log-max-files N] [--tty] [--stdin] [--sync-fd FD]
+ *            [--log-max-files N] [--tty] [--stdin [--stdin-once]] [--sync-fd FD]
  *
  * Start-up, numbered as it happens (see ../doc.go for the whole protocol):
  *  1. check the arguments; errors go to the sync fd and stderr
@@ -106,6 +106,10 @@ static void parse_args(struct shim *s, int argc, char **argv)
 		}
 		if (strcmp(a, "--stdin") == 0) {
 			o->stdin_open = 1;
+			continue;
+		}
+		if (strcmp(a, "--stdin-once") == 0) {
+			o->stdin_once = 1;
 			continue;
 		}
 		if (!v)

@@ -14,7 +14,7 @@
 
 /* recv_master takes the pty master that runtime create sent on the
  * console socket: the connection is already queued when create returns. */
-static int recv_master(int lfd, char *err, size_t errlen)
+int recv_master(int lfd, char *err, size_t errlen)
 {
 	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (conn < 0) {

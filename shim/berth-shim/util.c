@@ -30,6 +30,14 @@ int write_all(int fd, const void *buf, size_t n)
  * reader (a restarted berthd) sees either nothing or the whole file. */
 int write_file_atomic(const char *path, const char *data, size_t n)
 {
+	return write_file(path, data, n, 1);
+}
+
+/* write_file: temp file and rename, so that a reader sees nothing or the
+ * whole file; with sync, the data and the rename also survive a crash of
+ * the host. */
+int write_file(const char *path, const char *data, size_t n, int sync)
+{
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 5);
 	if (!tmp)
@@ -41,7 +49,7 @@ int write_file_atomic(const char *path, const char *data, size_t n)
 		free(tmp);
 		return -1;
 	}
-	if (write_all(fd, data, n) < 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+	if (write_all(fd, data, n) < 0 || (sync && fsync(fd) < 0) || close(fd) < 0 || rename(tmp, path) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -51,7 +59,7 @@ int write_file_atomic(const char *path, const char *data, size_t n)
 	}
 	free(tmp);
 	char *slash = strrchr(path, '/');
-	if (slash) {
+	if (sync && slash) {
 		char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
 		int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		if (dfd >= 0) {
