@@ -39,7 +39,19 @@ func NewCopyCommand(c *command.CLI) *cobra.Command {
 			case srcCtr != "" && dstCtr != "":
 				return errors.New("copying between containers is not supported")
 			case srcCtr != "":
-				res, err := api.CopyFromContainer(ctx, srcCtr, client.CopyFromContainerOptions{SourcePath: srcPath})
+				// With -L a symlink is copied as what it leads to in the
+				// container, under the link's name.
+				from, rebase := srcPath, ""
+				if followLink {
+					st, err := api.ContainerStatPath(ctx, srcCtr, client.ContainerStatPathOptions{Path: srcPath})
+					if err != nil {
+						return err
+					}
+					if st.Stat.Mode&fs.ModeSymlink != 0 && st.Stat.LinkTarget != "" {
+						from, rebase = st.Stat.LinkTarget, path.Base(path.Clean("/"+srcPath))
+					}
+				}
+				res, err := api.CopyFromContainer(ctx, srcCtr, client.CopyFromContainerOptions{SourcePath: from})
 				if err != nil {
 					return err
 				}
@@ -48,7 +60,7 @@ func NewCopyCommand(c *command.CLI) *cobra.Command {
 					_, err := io.Copy(c.Out, res.Content)
 					return err
 				}
-				if n, err = extract(res.Content, srcPath, res.Stat.Mode.IsDir(), dstPath); err != nil {
+				if n, err = extract(res.Content, srcPath, res.Stat.Mode.IsDir(), dstPath, rebase); err != nil {
 					return err
 				}
 			case dstCtr != "":
@@ -86,9 +98,10 @@ func splitCopyArg(arg string) (ctr, p string) {
 
 // extract unpacks a tar from the container at dst, with docker cp's
 // rules: into dst when it is a directory (just the contents when src
-// ends in "/."), else as dst itself. Every path stays inside the
-// target directory (os.Root).
-func extract(r io.Reader, src string, srcIsDir bool, dst string) (int64, error) {
+// ends in "/."), else as dst itself. rebase, when set, renames the top
+// entry (a symlink followed by -L keeps the link's name). Every path
+// stays inside the target directory (os.Root).
+func extract(r io.Reader, src string, srcIsDir bool, dst, rebase string) (int64, error) {
 	dir, rename := dst, ""
 	st, err := os.Stat(dst)
 	switch {
@@ -119,8 +132,16 @@ func extract(r io.Reader, src string, srcIsDir bool, dst string) (int64, error) 
 		if err != nil {
 			return total, fmt.Errorf("read archive from the container: %w", err)
 		}
-		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
+		// The top entry is the source's name, or "." for "dir/.".
+		raw := strings.TrimPrefix(h.Name, "/")
+		name := path.Clean(raw)
 		first, rest, _ := strings.Cut(name, "/")
+		if raw == "." || strings.HasPrefix(raw, "./") {
+			first, rest = ".", name
+			if name == "." {
+				rest = ""
+			}
+		}
 		switch {
 		case contentsOnly && rename == "":
 			if rest == "" {
@@ -129,7 +150,8 @@ func extract(r io.Reader, src string, srcIsDir bool, dst string) (int64, error) 
 			name = rest
 		case rename != "":
 			name = path.Join(rename, rest)
-			_ = first
+		case rebase != "" && first != ".":
+			name = path.Join(rebase, rest)
 		}
 		if name == "." || name == ".." || strings.HasPrefix(name, "../") {
 			continue
@@ -190,8 +212,20 @@ func upload(cmd *cobra.Command, c *command.CLI, api *client.Client, src, ctr, ds
 	if err != nil {
 		return 0, err
 	}
+	// "dir/." copies the directory's contents: into dst when it is a
+	// directory, else as dst.
+	contents := st.IsDir() && (strings.HasSuffix(src, "/.") || src == ".")
 	dir, name := dst, filepath.Base(filepath.Clean(src))
+	if contents {
+		name = "."
+	}
 	ds, err := api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dst})
+	if err == nil && ds.Stat.Mode&fs.ModeSymlink != 0 && ds.Stat.LinkTarget != "" {
+		// A symlink in the container as the destination: what it leads to.
+		dst = ds.Stat.LinkTarget
+		dir = dst
+		ds, err = api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dst})
+	}
 	switch {
 	case err == nil && ds.Stat.Mode.IsDir():
 	case err == nil && st.IsDir():
