@@ -13,7 +13,9 @@ func TestHealthOnFailure(t *testing.T) {
 	d.OK("run", "-d", "--name", "fine", "--health-cmd", "true", "--health-interval", "200ms", "bb", "sleep", "1000")
 	d.OK("run", "-d", "--name", "sick", "--health-cmd", "exit 1", "--health-interval", "200ms", "--health-retries", "1",
 		"--health-on-failure", "stop", "--stop-signal", "KILL", "bb", "sleep", "1000")
-	waitFor(t, func() bool { return strings.HasSuffix(d.OK("ps", "--filter", "name=fine", "--format", "{{.Status}}"), "(healthy)\n") },
+	waitFor(t, func() bool {
+		return strings.HasSuffix(d.OK("ps", "--filter", "name=fine", "--format", "{{.Status}}"), "(healthy)\n")
+	},
 		"berth ps to show fine healthy")
 	waitFor(t, func() bool { return d.OK("inspect", "-f", "{{.State.Status}}", "sick") == "exited\n" },
 		"sick to be stopped when unhealthy")
