@@ -85,6 +85,26 @@
 // end the monitor. The label berth.health-on-failure (none, restart,
 // stop, kill) acts on a container that becomes unhealthy. See health.go.
 //
+// # Copying and committing
+//
+// docker cp (archive.go) works on created, running and stopped
+// containers alike, in a mount namespace of its own (internal/mount
+// Private): the layer is mounted there when the container does not run
+// (a running one's live rootfs mount is used as it is), and every bind
+// mount of the container's spec (binds, volumes, the network files) is
+// bound at its destination there, so nothing is mounted on the host.
+// Each path from the client resolves inside the container's root with
+// openat2(2) RESOLVE_IN_ROOT, across those mounts: a container's symlink
+// to /etc or "../../.." stays in the container. What the runtime mounts
+// itself (proc, sys, dev, tmpfs) is not there, as in Docker.
+//
+// Commit (commit.go) pauses a running container unless told not to,
+// writes its upper directory as a layer less the mount points the
+// runtime made there (image.Service.Commit stores it, adds the config
+// and manifest and unpacks it like a pulled layer), and merges the
+// request's config, changes applied, with the container's as dockerd
+// does.
+//
 // # Networking
 //
 // Until the network service exists, every container gets a network
