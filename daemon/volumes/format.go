@@ -246,8 +246,13 @@ func readArchive(r io.Reader, emit func(hdr *tar.Header, body io.Reader) error) 
 			return corrupt("archive entry %d: %q appears twice", i, name)
 		}
 		h := sha256.New()
-		body := io.TeeReader(tr, h)
-		if err := emit(hdr, body); err != nil {
+		body := &readErr{r: io.TeeReader(tr, h)}
+		err = emit(hdr, body)
+		if body.err != nil {
+			// A cut or malformed stream, whatever emit made of it.
+			return corrupt("file %q: %v", name, body.err)
+		}
+		if err != nil {
 			return err
 		}
 		if _, err := io.Copy(io.Discard, body); err != nil {
@@ -299,6 +304,20 @@ func readManifest(tr io.Reader, hdr *tar.Header) (*manifest, error) {
 		return nil, corrupt("%s: version %d, algorithm %q: want version 1, sha256", manifestName, m.Version, m.Algorithm)
 	}
 	return &m, nil
+}
+
+// readErr remembers the error its reader returned, other than EOF.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // volumePath turns an archive name under data/ into a name inside the
