@@ -57,7 +57,11 @@ func (s *Service) probe(ctx context.Context, c *ctr, cmd []string, timeout time.
 		case execErr = <-done:
 		case <-t.C:
 			abort()
-			return fail(fmt.Sprintf("Health check exceeded timeout (%v)", timeout))
+			msg := fmt.Sprintf("Health check exceeded timeout (%v)", timeout)
+			if o := out.String(); o != "" {
+				msg += ": " + o // what the probe said before it hung
+			}
+			return fail(msg)
 		case <-ctx.Done():
 			abort()
 			return nil

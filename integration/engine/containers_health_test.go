@@ -120,7 +120,7 @@ func TestHealthchecks(t *testing.T) {
 	}
 	run("good", append(fast, "--health-cmd", "echo fine", img, "sleep", "1000")...)
 	run("bad", append(fast, "--health-cmd", "echo failing; exit 1", "--health-retries", "2", img, "sleep", "1000")...)
-	run("slow", "--health-cmd", "exec sleep 7", "--health-interval", "200ms", "--health-timeout", "300ms",
+	run("slow", "--health-cmd", "echo waiting; exec sleep 7", "--health-interval", "200ms", "--health-timeout", "300ms",
 		"--health-retries", "1", img, "sleep", "1000")
 	run("period", "--health-cmd", "exit 1", "--health-interval", "1s", "--health-start-interval", "100ms",
 		"--health-start-period", "2s", "--health-retries", "1", img, "sleep", "1000")
@@ -153,8 +153,8 @@ func TestHealthchecks(t *testing.T) {
 	// is killed: the probes' sleeps do not pile up in the container.
 	d.waitHealth("slow", "unhealthy")
 	h = d.health("slow")
-	if last := h.Log[0]; last.ExitCode != -1 || last.Output != "Health check exceeded timeout (300ms)" {
-		t.Errorf("slow: got %+v; want exit -1 with the timeout message", last)
+	if last := h.Log[0]; last.ExitCode != -1 || last.Output != "Health check exceeded timeout (300ms): waiting\n" {
+		t.Errorf("slow: got %+v; want exit -1 with the timeout message and the output", last)
 	}
 	waitFor(t, "three timed-out probes", 20*time.Second, func() bool { return len(d.health("slow").Log) >= 3 })
 	if n := strings.Count(d.OK("top", "slow"), "sleep 7"); n > 1 {
