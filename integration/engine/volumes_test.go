@@ -176,6 +176,25 @@ func TestVolumes(t *testing.T) {
 		}
 	}()
 
+	func() { // references and mounts outlive a berthd restart (live restore)
+		d.OK("volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "livetv")
+		d.OK("run", "-d", "--name", "live", "-v", "livetv:/t", "-v", "kept:/k", d.Image, "sh", "-c", "echo 1 > /t/a; sleep 1000")
+		waitFor(t, "the file in the tmpfs volume", 10e9, func() bool { return d.Docker("exec", "live", "test", "-e", "/t/a").Code == 0 })
+		d.Stop()
+		d.Start()
+		if msg := d.Fail("volume", "rm", "kept"); !strings.Contains(msg, "volume is in use") {
+			t.Errorf("rm after a restart of a volume in use: got %q", msg)
+		}
+		if got := d.OK("exec", "live", "cat", "/t/a"); got != "1\n" {
+			t.Errorf("tmpfs volume after the restart: got %q", got)
+		}
+		d.OK("rm", "-f", "live")
+		if mps, _ := mount.Under(dataDir("livetv")); len(mps) != 0 {
+			t.Errorf("tmpfs volume still mounted after its restored user went: %q", mps)
+		}
+		d.OK("volume", "rm", "kept", "livetv")
+	}()
+
 	func() { // system df and prune
 		df := d.OK("system", "df", "-v")
 		if !strings.Contains(df, "VOLUME NAME") || !strings.Contains(df, "fresh") {
