@@ -61,13 +61,6 @@ func osRelease() (pretty, version string) {
 	return pretty, version
 }
 
-func memTotal() int64 {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
-}
 
 // cgroupFeatures is what the host's cgroups can limit, as dockerd
 // reports it.

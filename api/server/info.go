@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/berth-dev/berth/internal/sysinfo"
 	"net/netip"
 	"os"
 	"runtime"
@@ -55,7 +56,7 @@ func (s *Server) info(ctx context.Context, sys System) (system.Info, error) {
 		IndexServerAddress: "https://index.docker.io/v1/",
 		RegistryConfig:     registryConfig(in.Mirrors, in.Insecure),
 		NCPU:               runtime.NumCPU(),
-		MemTotal:           memTotal(),
+		MemTotal:           sysinfo.MemTotal(),
 		DockerRootDir:      in.DataRoot,
 		HTTPProxy:          proxyEnv("HTTP_PROXY"),
 		HTTPSProxy:         proxyEnv("HTTPS_PROXY"),

@@ -14,6 +14,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+
+	"github.com/berth-dev/berth/internal/sysinfo"
 )
 
 // runcStats is the "data" of `<runtime> events --stats`, in runc's shape
@@ -127,6 +129,11 @@ func (s *Service) sample(ctx context.Context, c *ctr) (container.StatsResponse, 
 		return resp, fmt.Errorf("stats of container %s: decode: %w", c.id, err)
 	}
 	fillStats(&resp, &ev.Data)
+	// Without a limit the cgroup says "page counter max"; docker shows
+	// the host's memory, the real bound.
+	if total := uint64(sysinfo.MemTotal()); total > 0 && (resp.MemoryStats.Limit == 0 || resp.MemoryStats.Limit > total) {
+		resp.MemoryStats.Limit = total
+	}
 	resp.CPUStats.SystemUsage = systemCPUUsage()
 	resp.CPUStats.OnlineCPUs = uint32(runtime.NumCPU())
 	if !host {
