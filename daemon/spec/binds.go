@@ -73,7 +73,7 @@ func ParseBind(raw string) (Bind, error) {
 		return b, invalidf("invalid volume specification: '%s': invalid mount config for type \"volume\": field BindOptions must not be specified", raw)
 	case !b.Volume && hasCopyMode:
 		return b, invalidf("invalid volume specification: '%s': invalid mount config for type \"bind\": field VolumeOptions must not be specified", raw)
-	case b.Volume && b.Source != "" && !validVolumeName(b.Source):
+	case b.Volume && b.Source != "" && !ValidVolumeName(b.Source):
 		return b, invalidf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", b.Source, b.Source)
 	case b.Volume && b.Source == "" && b.ReadOnly:
 		return b, invalidf("invalid volume specification: '%s': must not set ReadOnly mode when using anonymous volumes", raw)
@@ -166,8 +166,9 @@ func isPropagation(o string) bool {
 	return false
 }
 
-// validVolumeName is the local volume driver's rule.
-func validVolumeName(n string) bool {
+// ValidVolumeName is the local volume driver's rule for names:
+// [a-zA-Z0-9][a-zA-Z0-9_.-]+.
+func ValidVolumeName(n string) bool {
 	if len(n) < 2 {
 		return false
 	}

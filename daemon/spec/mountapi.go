@@ -56,7 +56,7 @@ func (b *builder) apiMount(m mount.Mount) (userMount, error) {
 			return userMount{}, bad("field ImageOptions must not be specified")
 		case m.Source == "" && m.ReadOnly:
 			return userMount{}, bad("must not set ReadOnly mode when using anonymous volumes")
-		case m.Source != "" && !validVolumeName(m.Source):
+		case m.Source != "" && !ValidVolumeName(m.Source):
 			return userMount{}, bad("%q includes invalid characters for a local volume name", m.Source)
 		}
 		if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {

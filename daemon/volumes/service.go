@@ -20,6 +20,7 @@ import (
 	"github.com/moby/moby/api/types/volume"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/berth-dev/berth/daemon/spec"
 	"github.com/berth-dev/berth/internal/mount"
 )
 
@@ -139,40 +140,19 @@ func (s *Service) reconcile() error {
 func (s *Service) volDir(name string) string  { return filepath.Join(s.o.Root, name) }
 func (s *Service) dataDir(name string) string { return filepath.Join(s.o.Root, name, "_data") }
 
-// ValidName is the local driver's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+.
-func ValidName(n string) bool {
-	if len(n) < 2 || len(n) > 255 {
-		return false
-	}
-	for i, c := range n {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i > 0 {
-			ok = ok || c == '_' || c == '.' || c == '-'
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// ValidName is the local driver's rule for names (the one spec
+// generation checks requests with), at most 255 bytes: a directory name.
+func ValidName(n string) bool { return len(n) <= 255 && spec.ValidVolumeName(n) }
 
 // notFound is dockerd's answer for a volume that does not exist.
 func notFound(name string) error {
 	return errorf(errdefs.ErrNotFound, "get %s: no such volume", name)
 }
 
-// classified is an error whose text is exactly dockerd's, of an errdefs
-// class.
-type classified struct {
-	msg   string
-	class error
-}
-
-func (e *classified) Error() string { return e.msg }
-func (e *classified) Unwrap() error { return e.class }
-
-func errorf(class error, format string, args ...any) error {
-	return &classified{msg: fmt.Sprintf(format, args...), class: class}
+// errorf returns an error of an errdefs class whose text is exactly
+// dockerd's.
+func errorf(class interface{ WithMessage(string) error }, format string, args ...any) error {
+	return class.WithMessage(fmt.Sprintf(format, args...))
 }
 
 // newName is an anonymous volume's name: 64 hex digits.
