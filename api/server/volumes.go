@@ -90,9 +90,6 @@ func (vr *volumeRouter) prune(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if versionBefore(r.Context(), "1.42") {
-		if _, ok := f["all"]; ok {
-			return errorf(errdefs.ErrInvalidArgument, "invalid filter 'all'")
-		}
 		f["all"] = []string{"true"}
 	}
 	rep, err := vr.b.Prune(r.Context(), f)

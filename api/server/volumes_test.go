@@ -79,7 +79,7 @@ func TestVolumeRoutes(t *testing.T) {
 		{"/v1.41/volumes/prune", 200, map[string][]string{"all": {"true"}}}, // before 1.42: every unused volume
 		{"/v1.42/volumes/prune", 200, map[string][]string{}},
 		{"/v1.51/volumes/prune?filters=" + all, 200, map[string][]string{"all": {"true"}}},
-		{"/v1.41/volumes/prune?filters=" + all, 400, nil},
+		{"/v1.41/volumes/prune?filters=" + url.QueryEscape(`{"all":{"false":true}}`), 200, map[string][]string{"all": {"true"}}},
 		{"/v1.51/volumes/prune?filters=" + url.QueryEscape(`{"dangling":{"true":true}}`), 400, nil},
 	} {
 		fake.pruneFilters = nil
