@@ -89,14 +89,9 @@ func (s *Service) checkHostConfig(hc *container.HostConfig) error {
 	switch {
 	case nm.IsHost(), nm.IsNone(), nm.IsBridge():
 	case nm.IsContainer():
-		return errorf(errdefs.ErrNotImplemented, "network mode %s is not supported yet", nm)
+		// Joined at start (namespaces.go).
 	default:
 		return errorf(errdefs.ErrNotFound, "network %s not found", nm.NetworkName())
-	}
-	for _, m := range []string{string(hc.IpcMode), string(hc.PidMode)} {
-		if container.IpcMode(m).IsContainer() {
-			return errorf(errdefs.ErrNotImplemented, "joining another container's namespaces (%s) is not supported yet", m)
-		}
 	}
 	// The docker CLI sends PidsLimit 0 when --pids-limit is not given
 	// (-1 asks for no limit): 0 gets berth's default limit.
@@ -278,6 +273,7 @@ func (s *Service) generate(id string, cfg *container.Config, hc *container.HostC
 		ID: id, Config: cfg, HostConfig: hc, Image: &img.ImageConfig, Rootfs: s.rootfs(id),
 		Files: spec.Files{Hosts: f.Hosts, Hostname: f.Hostname, ResolvConf: f.ResolvConf},
 	}
+	in.Namespaces, in.ShmPath = s.namespaceInput(id, hc)
 	res, err := spec.Generate(in, append(slices.Clone(s.o.Spec), extra...)...)
 	if err != nil {
 		return nil, err

@@ -105,6 +105,15 @@
 // request's config, changes applied, with the container's as dockerd
 // does.
 //
+// # Namespace modes
+//
+// --network, --ipc and --pid container:NAME join the namespaces of
+// NAME's init by their /proc/PID/ns paths, which start writes into
+// config.json (create leaves placeholders): NAME must run, and for IPC
+// be shareable. --ipc shareable mounts a tmpfs at DATA/containers/<id>/shm
+// while the container runs, bound at its /dev/shm and at that of the
+// containers that join it (see namespaces.go).
+//
 // # Networking
 //
 // Until the network service exists, every container gets a network

@@ -101,6 +101,9 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 			s.unmountRootfs(c.id)
 		}
 	}()
+	if err := s.joinNamespaces(c, hc); err != nil {
+		return err
+	}
 	if err := s.mountVolumes(ctx, c, rec.Volumes); err != nil {
 		return err
 	}
@@ -229,6 +232,7 @@ func (s *Service) unmountRootfs(id string) {
 	if err := mount.UnmountAll(s.rootfs(id)); err != nil {
 		s.log.Warn("unmount container rootfs", "container", id, "error", err)
 	}
+	s.unmountShm(id)
 }
 
 // watch waits, in the background, for the container's shim to go, and
