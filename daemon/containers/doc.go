@@ -120,4 +120,16 @@
 // namespace of its own with only its loopback up, unless its network mode
 // is "host". Mode "bridge" (the default) behaves as "none", and inspect
 // says so: no IP address, no gateway.
+//
+// # Volumes
+//
+// Create asks the volume service (VolumeService, daemon/volumes) for each
+// volume the spec mounts — -v NAME:/dst, --mount type=volume, -v /dst and
+// the image's VOLUMEs (anonymous), those of --volumes-from containers —
+// taking a reference the container holds until it is removed, and records
+// them with their host paths (record.Volumes: what inspect shows and docker
+// cp resolves through). Start has each mounted (driver options) and, if
+// still empty, filled with the image's content at its destination; the
+// exit unmounts. Remove drops the references, and with -v (or --rm)
+// removes the anonymous volumes no other container uses.
 package containers
