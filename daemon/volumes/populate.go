@@ -63,7 +63,7 @@ func copyTree(ctx context.Context, src, dst string) error {
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	_, aerr := archive.Apply(ctx, dst, pr, archive.ApplyOptions{Whiteouts: archive.Delete})
+	_, aerr := archive.Apply(ctx, dst, pr, archive.ApplyOptions{Whiteouts: archive.Plain})
 	pr.CloseWithError(errors.New("copy ended"))
 	terr := <-done
 	if terr != nil && aerr != nil {

@@ -132,17 +132,23 @@ func (s *Service) Import(ctx context.Context, name string, r io.Reader) (err err
 }
 
 // unpack decodes and verifies an export into dir, through archive.Apply
-// (which keeps every write inside dir).
+// (which keeps every write inside dir). The archive is a set of files,
+// not a layer: a ".wh." name in a volume is a file like any other.
 func unpack(ctx context.Context, dir string, r io.Reader) error {
 	pr, pw := io.Pipe()
 	applied := make(chan error, 1)
 	go func() {
-		_, err := archive.Apply(ctx, dir, pr, archive.ApplyOptions{Whiteouts: archive.Delete})
+		_, err := archive.Apply(ctx, dir, pr, archive.ApplyOptions{Whiteouts: archive.Plain})
 		pr.CloseWithError(err)
 		applied <- err
 	}()
 	tw := tar.NewWriter(pw)
+	var root *tar.Header
 	err := readArchive(r, func(hdr *tar.Header, body io.Reader) error {
+		if hdr.Name == "./" {
+			h := *hdr
+			root = &h
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}
@@ -166,6 +172,16 @@ func unpack(ctx context.Context, dir string, r io.Reader) error {
 		// The decoder's error says what is wrong with the archive; the
 		// applier then only saw a cut stream.
 		return err
+	}
+	// Plain leaves the root alone: it takes the exported root's owner
+	// and mode here.
+	if root != nil {
+		if err := unix.Lchown(dir, root.Uid, root.Gid); err != nil {
+			return fmt.Errorf("volume root: %w", err)
+		}
+		if err := unix.Chmod(dir, uint32(root.Mode&0o7777)); err != nil {
+			return fmt.Errorf("volume root: %w", err)
+		}
 	}
 	return syncFS(dir)
 }

@@ -37,6 +37,7 @@ func fillVolume(t *testing.T, dir string) {
 	must(os.WriteFile(filepath.Join(dir, "a.txt"), []byte("alpha\n"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "sub", "deep", "b.bin"), bytes.Repeat([]byte{0, 1, 2}, 1000), 0o600))
 	must(os.WriteFile(filepath.Join(dir, "empty"), nil, 0o640))
+	must(os.WriteFile(filepath.Join(dir, ".wh.a.txt"), []byte("not a whiteout"), 0o644))
 	must(os.Symlink("../a.txt", filepath.Join(dir, "sub", "link")))
 	must(os.Link(filepath.Join(dir, "a.txt"), filepath.Join(dir, "sub", "hard")))
 }
