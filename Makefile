@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X $(PKG)/runtime/command.Version=$(VERSION) -X $(PKG)/runtim
 
 all: build
 
-build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berthd $(BIN)/berth
+build: $(BIN)/berth-runtime $(BIN)/berth-shim $(BIN)/berth-init $(BIN)/berthd $(BIN)/berth
 
 # berth-runtime is linked statically: no dynamic loader on the container
 # start path, and nothing to resolve from the host's libraries at exec.
@@ -23,6 +23,12 @@ $(BIN)/berth-runtime: $(shell find cmd/berth-runtime runtime internal -name '*.g
 # musl-tools) a running shim takes about 70 KiB PSS; with glibc about 220.
 SHIM_CC ?= $(shell command -v musl-gcc 2>/dev/null || echo $(CC))
 $(BIN)/berth-shim: $(wildcard shim/berth-shim/*.c shim/berth-shim/*.h)
+	@mkdir -p $(BIN)
+	$(SHIM_CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
+
+# berth-init, the PID 1 reaper of --init containers (reaper/doc.go), is
+# built as the shim is: static, so it runs in any image, and small.
+$(BIN)/berth-init: $(wildcard reaper/berth-init/*.c)
 	@mkdir -p $(BIN)
 	$(SHIM_CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
 
