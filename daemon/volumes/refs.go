@@ -70,6 +70,11 @@ func (s *Service) Mount(ctx context.Context, name, ctrID string) (string, error)
 	if r == nil {
 		return "", notFound(name)
 	}
+	if s.busy[name] == "import" {
+		// The import is about to swap the data directory: a container
+		// must not bind the old one.
+		return "", errorf(errdefs.ErrConflict, "volume %s is being imported", name)
+	}
 	if len(s.mounts[name]) == 0 {
 		if err := s.mountData(r); err != nil {
 			return "", err

@@ -60,8 +60,9 @@ type Service struct {
 	// them running with the volume mounted.
 	refs   map[string]map[string]bool
 	mounts map[string]map[string]bool
-	// busy marks volumes an import or export is working on.
-	busy map[string]bool
+	// busy marks volumes an import or export is working on: "import"
+	// or "export".
+	busy map[string]string
 	// copyMu serializes copy-ups (Populate).
 	copyMu sync.Mutex
 }
@@ -78,7 +79,7 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("volume service: %w", err)
 	}
 	s := &Service{o: o, log: o.Logger, vols: map[string]*record{}, refs: map[string]map[string]bool{},
-		mounts: map[string]map[string]bool{}, busy: map[string]bool{}}
+		mounts: map[string]map[string]bool{}, busy: map[string]string{}}
 	recs, bad, err := loadRecords(o.DB)
 	if err != nil {
 		return nil, err
@@ -287,7 +288,7 @@ func (s *Service) removable(name string) error {
 	if users := s.refs[name]; len(users) > 0 {
 		return errorf(errdefs.ErrConflict, "remove %s: volume is in use - [%s]", name, strings.Join(slices.Sorted(maps.Keys(users)), ", "))
 	}
-	if s.busy[name] {
+	if s.busy[name] != "" {
 		return errorf(errdefs.ErrConflict, "remove %s: volume is being imported or exported", name)
 	}
 	return nil

@@ -50,7 +50,7 @@ func (s *Service) claim(name string, importing bool) error {
 	switch {
 	case r == nil:
 		return notFound(name)
-	case s.busy[name]:
+	case s.busy[name] != "":
 		return errorf(errdefs.ErrConflict, "volume %s is being imported or exported", name)
 	case importing && len(s.refs[name]) > 0:
 		return s.removable(name)
@@ -58,7 +58,10 @@ func (s *Service) claim(name string, importing bool) error {
 	if _, opts := r.mountSpec(); importing && opts {
 		return errorf(errdefs.ErrNotImplemented, "import into volume %s: a volume with driver options (type, device, o) cannot be imported into", name)
 	}
-	s.busy[name] = true
+	s.busy[name] = "export"
+	if importing {
+		s.busy[name] = "import"
+	}
 	return nil
 }
 

@@ -38,7 +38,7 @@ func (s *Service) Prune(ctx context.Context, filters map[string][]string) (volum
 		}
 		s.mu.Lock()
 		r := s.vols[name]
-		ok := r != nil && len(s.refs[name]) == 0 && !s.busy[name] && (all || r.anonymous()) && f.match(r, false)
+		ok := r != nil && len(s.refs[name]) == 0 && s.busy[name] == "" && (all || r.anonymous()) && f.match(r, false)
 		s.mu.Unlock()
 		if !ok {
 			continue
