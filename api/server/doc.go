@@ -14,9 +14,12 @@
 // # Routers
 //
 // Each resource has a router file declaring the backend interface it
-// needs (system.go, images.go, containers.go), so the routers depend on
-// small interfaces and cmd/berthd wires the real services into them.
-// Paths whose router is not written yet (networks, volumes, build, and
+// needs (system.go, images.go, containers.go, volumes.go), so the routers
+// depend on small interfaces and cmd/berthd wires the real services into
+// them. berth's extensions beside the Docker API: GET
+// /volumes/{name}/export and PUT /volumes/{name}/import (a volume as a tar
+// archive with a SHA-256 manifest, see daemon/volumes).
+// Paths whose router is not written yet (networks, build, and
 // the container routes cp and commit) answer 501 "not implemented yet"; a
 // router registered later with more specific patterns takes over from
 // that fallback.
