@@ -131,6 +131,17 @@ func TestVolumes(t *testing.T) {
 		if got := d.Docker("run", "--rm", "-v", "fresh:/seed", img, "test", "-e", "/seed/f"); got.Code == 0 {
 			t.Errorf("a volume with content was filled again")
 		}
+		// A subpath of a volume; one that is missing or leaves the
+		// volume through a symlink is refused.
+		if got := d.OK("run", "--rm", "--mount", "type=volume,src=fresh,dst=/part,volume-subpath=sub", d.Image, "cat", "/part/g"); got != "deep\n" {
+			t.Errorf("volume-subpath: got %q, want deep", got)
+		}
+		d.OK("run", "--rm", "-v", "fresh:/seed", d.Image, "ln", "-s", "/etc", "/seed/esc")
+		for _, sub := range []string{"nosuch", "esc"} {
+			if r := d.Docker("run", "--rm", "--mount", "type=volume,src=fresh,dst=/part,volume-subpath="+sub, d.Image, "true"); r.Code == 0 {
+				t.Errorf("volume-subpath=%s: got exit 0, want a refusal", sub)
+			}
+		}
 		if got := d.OK("run", "--rm", "-v", "bare:/seed:nocopy", img, "ls", "-A", "/seed"); got != "" {
 			t.Errorf("nocopy: got %q, want an empty volume", got)
 		}
