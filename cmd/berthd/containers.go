@@ -34,8 +34,19 @@ func newContainers(ctx context.Context, cfg *config.Config, db *bolt.DB, cs *con
 	for _, u := range cfg.DefaultUlimits {
 		opts = append(opts, spec.WithDefaultUlimits(u))
 	}
-	if p := besideBerthd("berth-init"); p != "" {
-		opts = append(opts, spec.WithInit(p, false))
+	initPath := besideBerthd("berth-init")
+	if cfg.InitPath != "" {
+		if initPath, err = exec.LookPath(cfg.InitPath); err == nil {
+			initPath, err = filepath.Abs(initPath)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("init-path: %w", err)
+		}
+	} else if initPath == "" && cfg.Init {
+		log.Warn("berth-init not found beside berthd nor in PATH: containers will not start under \"init\": true")
+	}
+	if initPath != "" || cfg.Init {
+		opts = append(opts, spec.WithInit(initPath, cfg.Init))
 	}
 	shimPath := besideBerthd("berth-shim")
 	if shimPath == "" {

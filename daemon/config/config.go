@@ -83,6 +83,12 @@ type Config struct {
 	// ShutdownTimeout is how long berthd gives containers to stop when
 	// it shuts down, in seconds.
 	ShutdownTimeout int `json:"shutdown-timeout,omitempty"`
+	// Init runs every container under berth-init unless it asks
+	// otherwise (HostConfig.Init false), as dockerd's "init".
+	Init bool `json:"init,omitempty"`
+	// InitPath is the berth-init binary, a path or a name looked up in
+	// PATH; empty: the one beside berthd, else in PATH.
+	InitPath string `json:"init-path,omitempty"`
 }
 
 // Default returns the built-in configuration.

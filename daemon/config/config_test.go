@@ -67,12 +67,12 @@ func TestFlagsOverrideFile(t *testing.T) {
 	fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
 	f := NewFlags(fs)
 	err := fs.Parse([]string{"--data-root", "/flag", "-H", "unix:///a.sock", "-H", "tcp://127.0.0.1:2376", "--live-restore=false",
-		"--default-ulimit", "nofile=100:200", "--log-opt", "max-file=5", "--add-runtime", "crun=/usr/bin/crun", "--insecure-registry", "r:5000"})
+		"--default-ulimit", "nofile=100:200", "--log-opt", "max-file=5", "--add-runtime", "crun=/usr/bin/crun", "--insecure-registry", "r:5000", "--init-path", "/flag/init"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Default()
-	if err := Decode(cfg, []byte(`{"data-root":"/file","exec-root":"/fileexec","debug":true,"insecure-registries":["x"]}`)); err != nil {
+	if err := Decode(cfg, []byte(`{"data-root":"/file","exec-root":"/fileexec","debug":true,"insecure-registries":["x"],"init":true,"init-path":"/file/init"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Apply(cfg); err != nil {
@@ -88,6 +88,8 @@ func TestFlagsOverrideFile(t *testing.T) {
 		"log-opts":            {cfg.LogOpts["max-file"], "5"},
 		"runtimes":            {cfg.Runtimes["crun"].Path, "/usr/bin/crun"},
 		"insecure-registries": {strings.Join(cfg.InsecureRegistries, ","), "r:5000"},
+		"init":                {cfg.Init, true},
+		"init-path":           {cfg.InitPath, "/flag/init"},
 	}
 	for k, v := range checks {
 		if !reflect.DeepEqual(v[0], v[1]) {

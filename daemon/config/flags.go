@@ -48,6 +48,8 @@ func NewFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringArrayVar(&f.raw.runtimes, "add-runtime", nil, "register an OCI runtime, NAME=PATH")
 	fs.StringArrayVar(&f.v.Labels, "label", nil, "daemon label, KEY=VALUE")
 	fs.IntVar(&f.v.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "seconds containers get to stop when the daemon shuts down")
+	fs.BoolVar(&f.v.Init, "init", false, "run an init (berth-init) in containers to forward signals and reap processes")
+	fs.StringVar(&f.v.InitPath, "init-path", "", "the berth-init binary, a path or a name in PATH (default: beside berthd, else in PATH)")
 	return f
 }
 
@@ -113,6 +115,10 @@ func (f *Flags) apply(name string, dst *Config) error {
 		dst.Labels = v.Labels
 	case "shutdown-timeout":
 		dst.ShutdownTimeout = v.ShutdownTimeout
+	case "init":
+		dst.Init = v.Init
+	case "init-path":
+		dst.InitPath = v.InitPath
 	case "default-ulimit":
 		dst.DefaultUlimits = nil
 		for _, s := range f.raw.ulimits {

@@ -36,7 +36,7 @@ func ensureHelpers(t *testing.T) {
 		dir := filepath.Dir(berthd)
 		_, self, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(self), "..", "..")
-		for _, name := range []string{"berth-runtime", "berth-shim"} {
+		for _, name := range []string{"berth-runtime", "berth-shim", "berth-init"} {
 			dst := filepath.Join(dir, name)
 			if _, err := os.Stat(dst); err == nil {
 				continue

@@ -1,0 +1,85 @@
+package engine_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestInit: docker run --init puts berth-init at PID 1 (bound read-only
+// at /sbin/berth-init), which forwards docker stop's SIGTERM to the
+// command, reaps orphans, and exits with the command's status.
+func TestInit(t *testing.T) {
+	d := newCtrDaemon(t)
+	img := d.Image
+
+	out := d.OK("run", "--rm", "--init", img, "ps", "-o", "pid,args")
+	if got := pid1(out); got != "/sbin/berth-init -- ps -o pid,args" {
+		t.Errorf("docker run --init ps: got PID 1 %q, want berth-init running ps\n%s", got, out)
+	}
+	out = d.OK("run", "--rm", img, "ps", "-o", "pid,args")
+	if got := pid1(out); got != "ps -o pid,args" {
+		t.Errorf("docker run ps: got PID 1 %q, want ps itself\n%s", got, out)
+	}
+
+	for _, c := range []struct {
+		script string
+		want   int
+	}{
+		{"exit 7", 7},
+		// A shell that is not PID 1 dies of its own SIGTERM.
+		{"kill -TERM $$", 128 + 15},
+	} {
+		if r := d.Docker("run", "--rm", "--init", img, "sh", "-c", c.script); r.Code != c.want {
+			t.Errorf("docker run --init sh -c %q: got exit %d (stderr %q), want %d", c.script, r.Code, r.Stderr, c.want)
+		}
+	}
+	if r := d.Docker("run", "--rm", "--init", img, "no-such-command"); r.Code != 127 || !strings.Contains(r.Stderr, "no-such-command: No such file or directory") {
+		t.Errorf("docker run --init no-such-command: got exit %d, stderr %q; want 127 and berth-init's error", r.Code, r.Stderr)
+	}
+	if got := d.OK("run", "--rm", "--init", img, "sh", "-c", "echo x > /sbin/berth-init 2>/dev/null && echo writable || echo read-only"); got != "read-only\n" {
+		t.Errorf("writing /sbin/berth-init in the container: got %q, want read-only", got)
+	}
+
+	// Orphans are reparented to berth-init and reaped: after they exit,
+	// no process of the container is a zombie.
+	out = d.OK("run", "--rm", "--init", img, "sh", "-c",
+		"for i in 1 2 3 4 5; do (sleep 0.2 &); done; sleep 1.5; cat /proc/[0-9]*/stat")
+	for _, l := range lines(out) {
+		if f := strings.Fields(l[strings.LastIndexByte(l, ')')+1:]); len(f) > 0 && f[0] == "Z" {
+			t.Errorf("zombie left in a --init container: %s", l)
+		}
+	}
+
+	// docker stop's SIGTERM reaches sleep through berth-init: it dies of
+	// it (143), where a bare sleep at PID 1 ignores it until the SIGKILL.
+	d.OK("run", "-d", "--init", "--name", "sleeper", img, "sleep", "100")
+	d.OK("stop", "sleeper")
+	if got := d.inspect("sleeper", "{{.State.ExitCode}} {{.HostConfig.Init}}"); got != "143 true" {
+		t.Errorf("exit code after docker stop of --init sleep: got %q, want \"143 true\"", got)
+	}
+}
+
+// TestInitByDefault: berthd --init (daemon.json "init": true) gives every
+// container berth-init unless it asks for none with --init=false;
+// --init-path names the binary.
+func TestInitByDefault(t *testing.T) {
+	d := newCtrDaemon(t, "--init", "--init-path", filepath.Join(filepath.Dir(berthd), "berth-init"))
+	img := d.Image
+	if got := pid1(d.OK("run", "--rm", img, "ps", "-o", "pid,args")); got != "/sbin/berth-init -- ps -o pid,args" {
+		t.Errorf("docker run ps under berthd --init: got PID 1 %q, want berth-init", got)
+	}
+	if got := pid1(d.OK("run", "--rm", "--init=false", img, "ps", "-o", "pid,args")); got != "ps -o pid,args" {
+		t.Errorf("docker run --init=false ps under berthd --init: got PID 1 %q, want ps itself", got)
+	}
+}
+
+// pid1 returns the command line of PID 1 in ps -o pid,args output.
+func pid1(ps string) string {
+	for _, l := range lines(ps) {
+		if pid, args, ok := strings.Cut(strings.TrimSpace(l), " "); ok && pid == "1" {
+			return strings.TrimSpace(args)
+		}
+	}
+	return ""
+}
