@@ -20,6 +20,13 @@ func (cr *containerRouter) create(w http.ResponseWriter, r *http.Request) error 
 	if h := req.Config.Healthcheck; h != nil && versionBefore(r.Context(), "1.44") {
 		h.StartInterval = 0 // a field of API 1.44, ignored before as dockerd does
 	}
+	if hc := req.HostConfig; hc != nil && versionBefore(r.Context(), "1.45") {
+		for _, m := range hc.Mounts {
+			if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
+				return errorf(errdefs.ErrInvalidArgument, "volume subpath needs API v1.45 or newer")
+			}
+		}
+	}
 	if p := r.URL.Query().Get("platform"); p != "" {
 		os, _, _ := strings.Cut(p, "/")
 		if os != "linux" {
