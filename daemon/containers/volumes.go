@@ -183,7 +183,7 @@ func (s *Service) claimVolumes(ctx context.Context) {
 		return
 	}
 	for _, c := range s.all() {
-		for _, vm := range c.rec.Volumes {
+		for _, vm := range c.volumes() {
 			if _, _, err := s.o.Volumes.Use(ctx, vm.Name, c.id, nil); err != nil {
 				s.log.Warn("container's volume", "container", c.id, "volume", vm.Name, "error", err)
 			}
