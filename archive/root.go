@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/internal/fsutil"
 )
 
 // root is the directory a layer is applied to, with the in-root resolution
@@ -73,18 +75,7 @@ func (r *root) release() {
 // resolveInRoot opens name (a clean name) inside the root as an O_PATH
 // descriptor, following symlinks clamped to the root.
 func (r *root) resolveInRoot(name string, flags uint64) (int, error) {
-	how := unix.OpenHow{
-		Flags:   flags | unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for range 16 {
-		fd, err := unix.Openat2(r.fd, name, &how)
-		if err == unix.EAGAIN || err == unix.EINTR {
-			continue // a concurrent rename in the tree; try again
-		}
-		return fd, err
-	}
-	return -1, unix.EAGAIN
+	return fsutil.OpenInRoot(r.fd, name, flags)
 }
 
 // dirInRoot returns a descriptor of the directory name (clean, "." for the

@@ -49,34 +49,25 @@ type CommitOptions struct {
 // image needs nothing more; the container's own layer cannot serve, as
 // the container keeps using it.
 func (s *Service) Commit(ctx context.Context, o CommitOptions) (Named, error) {
-	var names []string
-	if o.Ref != "" {
-		ref, err := ParseReference(o.Ref)
-		if err != nil {
-			return Named{}, err
-		}
-		names = append(names, ref.Name())
-	}
-	s.gcLock.RLock()
-	defer s.gcLock.RUnlock()
-	lease, err := s.Store.NewLease(ctx, leaseTTL)
-	if err != nil {
-		return Named{}, err
-	}
-	defer s.Store.ReleaseLease(context.WithoutCancel(ctx), lease)
+	return s.addImage(ctx, "commit", o.Ref, func() (ocispec.Descriptor, error) { return s.commit(ctx, o) })
+}
 
+// commit stores the layer, config and manifest of a commit and returns
+// the manifest's descriptor.
+func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descriptor, error) {
 	cfg := dockerspec.DockerOCIImage{}
 	var parent Named
 	if o.Parent != "" {
+		var err error
 		if parent, err = s.Store.Get(ctx, o.Parent.String()); err != nil {
-			return Named{}, fmt.Errorf("commit: parent image: %w", err)
+			return ocispec.Descriptor{}, fmt.Errorf("parent image: %w", err)
 		}
 		raw, err := s.readBlob(ctx, parent.Config)
 		if err != nil {
-			return Named{}, fmt.Errorf("commit: parent image: %w", err)
+			return ocispec.Descriptor{}, fmt.Errorf("parent image: %w", err)
 		}
 		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return Named{}, fmt.Errorf("commit: parent config %s: %v: %w", parent.Config.Digest, err, errdefs.ErrDataLoss)
+			return ocispec.Descriptor{}, fmt.Errorf("parent config %s: %v: %w", parent.Config.Digest, err, errdefs.ErrDataLoss)
 		}
 	} else {
 		cfg.Platform = DefaultPlatform()
@@ -84,7 +75,7 @@ func (s *Service) Commit(ctx context.Context, o CommitOptions) (Named, error) {
 	docker := parent.Manifest.MediaType == mediaTypeDockerManifest
 	layer, diffID, err := s.storeDiff(ctx, o.Layer, docker)
 	if err != nil {
-		return Named{}, err
+		return ocispec.Descriptor{}, err
 	}
 	created := time.Now().UTC()
 	cfg.Created, cfg.Author, cfg.Config = &created, o.Author, o.Config
@@ -104,22 +95,11 @@ func (s *Service) Commit(ctx context.Context, o CommitOptions) (Named, error) {
 	}
 	cdesc, err := s.putJSON(ctx, cmt, cfg)
 	if err != nil {
-		return Named{}, err
+		return ocispec.Descriptor{}, err
 	}
-	mdesc, err := s.putJSON(ctx, mt, ocispec.Manifest{
+	return s.putJSON(ctx, mt, ocispec.Manifest{
 		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: mt, Config: cdesc, Layers: layers,
 	})
-	if err != nil {
-		return Named{}, err
-	}
-	img, err := s.adopt(ctx, lease, mdesc, nil)
-	if err != nil {
-		return Named{}, fmt.Errorf("commit: %w", err)
-	}
-	if err := s.Store.Put(ctx, img, names...); err != nil {
-		return Named{}, err
-	}
-	return s.Store.Get(ctx, img.ID.String())
 }
 
 // storeDiff stores the tar that write produces, gzip-compressed, and
@@ -144,10 +124,10 @@ func (s *Service) storeDiff(ctx context.Context, write func(context.Context, io.
 	desc, err := blobs{s.content}.Ingest(ctx, pr, ocispec.Descriptor{MediaType: mt})
 	pr.CloseWithError(errors.New("the store stopped reading the layer"))
 	if werr := <-done; werr != nil {
-		return desc, "", fmt.Errorf("commit: write layer: %w", werr)
+		return desc, "", fmt.Errorf("write layer: %w", werr)
 	}
 	if err != nil {
-		return desc, "", fmt.Errorf("commit: store layer: %w", err)
+		return desc, "", fmt.Errorf("store layer: %w", err)
 	}
 	desc.MediaType = mt
 	return desc, diff.Digest(), nil

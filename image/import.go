@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/berth-dev/berth/image/exchange"
 )
 
@@ -18,13 +20,23 @@ type ImportOptions struct {
 // Import makes a one-layer image of a rootfs tarball (plain or
 // compressed), as `docker import` does, unpacks it and records it.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (Named, error) {
+	return s.addImage(ctx, "import", opts.Ref, func() (ocispec.Descriptor, error) {
+		return exchange.Import(ctx, r, blobs{s.content}, exchange.ImportConfig{Changes: opts.Changes, Message: opts.Message})
+	})
+}
+
+// addImage records the image whose blobs build stores (returning its
+// manifest), unpacks it and names it ref (none when empty), with the
+// collector kept out and the new blobs under a lease meanwhile. op names
+// the operation in errors.
+func (s *Service) addImage(ctx context.Context, op, ref string, build func() (ocispec.Descriptor, error)) (Named, error) {
 	var names []string
-	if opts.Ref != "" {
-		ref, err := ParseReference(opts.Ref)
+	if ref != "" {
+		r, err := ParseReference(ref)
 		if err != nil {
 			return Named{}, err
 		}
-		names = append(names, ref.Name())
+		names = append(names, r.Name())
 	}
 	s.gcLock.RLock()
 	defer s.gcLock.RUnlock()
@@ -33,13 +45,13 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 		return Named{}, err
 	}
 	defer s.Store.ReleaseLease(context.WithoutCancel(ctx), lease)
-	desc, err := exchange.Import(ctx, r, blobs{s.content}, exchange.ImportConfig{Changes: opts.Changes, Message: opts.Message})
+	desc, err := build()
 	if err != nil {
-		return Named{}, fmt.Errorf("import: %w", err)
+		return Named{}, fmt.Errorf("%s: %w", op, err)
 	}
 	img, err := s.adopt(ctx, lease, desc, nil)
 	if err != nil {
-		return Named{}, fmt.Errorf("import: %w", err)
+		return Named{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := s.Store.Put(ctx, img, names...); err != nil {
 		return Named{}, err

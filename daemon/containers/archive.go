@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/archive"
+	"github.com/berth-dev/berth/internal/fsutil"
 	"github.com/berth-dev/berth/internal/mount"
 )
 
@@ -305,18 +306,7 @@ func fdPath(fd int) string { return "/proc/thread-self/fd/" + strconv.Itoa(fd) }
 // symlinks (the final one too) as the container would, and returns an
 // O_PATH descriptor.
 func (v *fsView) open(p string, flags uint64) (int, error) {
-	how := unix.OpenHow{
-		Flags:   flags | unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	}
-	for range 16 {
-		fd, err := unix.Openat2(v.root, p, &how)
-		if err == unix.EAGAIN || err == unix.EINTR {
-			continue // a rename meanwhile; try again
-		}
-		return fd, err
-	}
-	return -1, unix.EAGAIN
+	return fsutil.OpenInRoot(v.root, p, flags)
 }
 
 // pathErr is dockerd's answer for a path that cannot be resolved.
@@ -330,24 +320,24 @@ func (v *fsView) pathErr(p string, err error) error {
 	return fmt.Errorf("resolve %s in container %s: %w", p, v.c.id, err)
 }
 
-// target is a resolved path: the entry base in the directory fd, or fd
+// cpTarget is a resolved path: the entry base in the directory fd, or fd
 // itself when base is ".".
-type target struct {
+type cpTarget struct {
 	abs  string // the clean absolute path
 	name string // its name as docker gives it: the last element, "." for "dir/."
 	fd   int
 	base string
 }
 
-func (t *target) close() { unix.Close(t.fd) }
+func (t *cpTarget) close() { unix.Close(t.fd) }
 
 // resolve finds a path as docker cp means it: the parents followed
 // in the container, the last element not, unless the path ends in "/" or
 // "/." (then it must be a directory).
-func (v *fsView) resolve(p string) (*target, error) {
+func (v *fsView) resolve(p string) (*cpTarget, error) {
 	abs := path.Join("/", p)
 	dot := p == "." || strings.HasSuffix(p, "/.")
-	t := &target{abs: abs, name: path.Base(abs), base: "."}
+	t := &cpTarget{abs: abs, name: path.Base(abs), base: "."}
 	var err error
 	if dot || strings.HasSuffix(p, "/") || abs == "/" {
 		if dot {
@@ -371,7 +361,7 @@ func (v *fsView) resolve(p string) (*target, error) {
 }
 
 // stat describes a resolved path as the Engine API does.
-func (v *fsView) stat(t *target) (container.PathStat, error) {
+func (v *fsView) stat(t *cpTarget) (container.PathStat, error) {
 	var st unix.Stat_t
 	var err error
 	if t.base == "." {
@@ -396,7 +386,7 @@ func (v *fsView) stat(t *target) (container.PathStat, error) {
 
 // linkTarget is where the symlink t leads in the container: resolved all
 // the way when it can be, else its target taken literally.
-func (v *fsView) linkTarget(t *target) string {
+func (v *fsView) linkTarget(t *cpTarget) string {
 	if fd, err := v.open(t.abs, 0); err == nil {
 		defer unix.Close(fd)
 		if host, err := os.Readlink(fdPath(fd)); err == nil {

@@ -19,22 +19,42 @@ import (
 // ends the thread too. Path lookups in the namespace happen only on that
 // goroutine: fn must not hand paths to other goroutines, and a path to
 // one of its descriptors is /proc/thread-self/fd/N.
+//
+// The main thread is never used: it is the thread group leader, whose
+// namespace /proc/self shows to the whole process (mountinfo included),
+// and Go never ends it, so it would stay in the namespace for good.
 func Private(fn func() error) error {
 	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// Never unlocked: see above.
-		if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
-			errc <- fmt.Errorf("unshare mount namespace: %w", err)
-			return
-		}
-		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			errc <- fmt.Errorf("make mounts private: %w", err)
-			return
-		}
-		errc <- fn()
-	}()
+	go privateThread(fn, errc)
 	return <-errc
+}
+
+func privateThread(fn func() error, errc chan<- error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// The main thread: hold it while another goroutine, which
+		// cannot be scheduled here meanwhile, locks a thread of its
+		// own; then give it back untouched.
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			privateThread(fn, errc)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	// Never unlocked: see above.
+	if err := unix.Unshare(unix.CLONE_FS | unix.CLONE_NEWNS); err != nil {
+		errc <- fmt.Errorf("unshare mount namespace: %w", err)
+		return
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		errc <- fmt.Errorf("make mounts private: %w", err)
+		return
+	}
+	errc <- fn()
 }
 
 // BindAt binds source (a host path, trusted) onto the directory or file
