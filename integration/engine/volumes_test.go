@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/berth-dev/berth/internal/mount"
 )
@@ -171,7 +172,7 @@ func TestVolumes(t *testing.T) {
 	func() { // tmpfs volume
 		d.OK("volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "--opt", "o=size=1m", "tv")
 		d.OK("run", "-d", "--name", "t1", "-v", "tv:/t", d.Image, "sh", "-c", "echo 1 > /t/a; sleep 1000")
-		waitFor(t, "the file in the tmpfs volume", 10e9, func() bool { return d.Docker("exec", "t1", "test", "-e", "/t/a").Code == 0 })
+		waitFor(t, "the file in the tmpfs volume", 10*time.Second, func() bool { return d.Docker("exec", "t1", "test", "-e", "/t/a").Code == 0 })
 		if mps, _ := mount.Under(dataDir("tv")); !slices.Contains(mps, dataDir("tv")) {
 			t.Errorf("tmpfs volume not mounted while in use: %q", mps)
 		}
@@ -190,7 +191,7 @@ func TestVolumes(t *testing.T) {
 	func() { // references and mounts outlive a berthd restart (live restore)
 		d.OK("volume", "create", "--opt", "type=tmpfs", "--opt", "device=tmpfs", "livetv")
 		d.OK("run", "-d", "--name", "live", "-v", "livetv:/t", "-v", "kept:/k", d.Image, "sh", "-c", "echo 1 > /t/a; sleep 1000")
-		waitFor(t, "the file in the tmpfs volume", 10e9, func() bool { return d.Docker("exec", "live", "test", "-e", "/t/a").Code == 0 })
+		waitFor(t, "the file in the tmpfs volume", 10*time.Second, func() bool { return d.Docker("exec", "live", "test", "-e", "/t/a").Code == 0 })
 		d.Stop()
 		d.Start()
 		if msg := d.Fail("volume", "rm", "kept"); !strings.Contains(msg, "volume is in use") {
