@@ -56,6 +56,7 @@ func systemInfo(cfg *config.Config, id string, log *slog.Logger) server.SystemIn
 		Insecure:       cfg.InsecureRegistries,
 		LiveRestore:    cfg.LiveRestore,
 		Debug:          cfg.Debug,
+		VolumeDrivers:  []string{"local"},
 	}
 	names := []string{config.DefaultRuntimeName}
 	for name := range cfg.Runtimes {
