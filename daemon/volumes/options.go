@@ -2,6 +2,7 @@ package volumes
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 // type, device and o (mount(8)'s -t, device, -o) go together; size needs
 // quota support, which berth does not have.
 func checkOptions(opts map[string]string) error {
-	for _, k := range slices.Sorted(mapKeys(opts)) {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		switch k {
 		case "type", "device", "o":
 		case "size":
@@ -33,16 +34,6 @@ func checkOptions(opts map[string]string) error {
 		return errorf(errdefs.ErrInvalidArgument, "volume options must not contain NUL bytes")
 	}
 	return nil
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // mountSpec is the mount the options ask for, or false when the volume
