@@ -19,8 +19,8 @@
 // them. berth's extensions beside the Docker API: GET
 // /volumes/{name}/export and PUT /volumes/{name}/import (a volume as a tar
 // archive with a SHA-256 manifest, see daemon/volumes).
-// Paths whose router is not written yet (networks, build, and
-// the container routes cp and commit) answer 501 "not implemented yet"; a
+// Paths whose router is not written yet (networks, build) answer 501
+// "not implemented yet"; a
 // router registered later with more specific patterns takes over from
 // that fallback.
 //
