@@ -154,6 +154,24 @@ func TestCopy(t *testing.T) {
 	if got := d.OK("cp", "fresh:/up", "-"); !strings.Contains(got, "up\n") {
 		t.Errorf("cp in and out of a created container: got %q", got)
 	}
+	// -a gives the files the container's user; without it they keep
+	// their owners (docker's own behaviour, whatever its docs say).
+	d.OK("create", "--name", "usr", "-u", "nobody", d.Image, "true")
+	os.Chown(filepath.Join(host, "up"), 1234, 1234)
+	d.OK("cp", "-a", filepath.Join(host, "up"), "usr:/tmp/archived")
+	d.OK("cp", filepath.Join(host, "up"), "usr:/tmp/kept")
+	for name, want := range map[string]int{"archived": 65534, "kept": 1234} {
+		tr := tar.NewReader(strings.NewReader(d.OK("cp", "usr:/tmp/"+name, "-")))
+		if h, err := tr.Next(); err != nil || h.Uid != want || h.Gid != want {
+			t.Errorf("owner of a file copied as %s: got %v (%v), want %d", name, h, err, want)
+		}
+	}
+	// The network files are the container's, through their bind mounts.
+	short := strings.TrimSpace(d.OK("inspect", "-f", "{{.Config.Hostname}}", "box"))
+	if got := d.OK("cp", "box:/etc/hostname", "-"); !strings.Contains(got, short+"\n") {
+		t.Errorf("cp of /etc/hostname: got %q, want the container's hostname %s", got, short)
+	}
+
 	fresh := strings.TrimSpace(d.OK("inspect", "-f", "{{.Id}}", "fresh"))
 	if m, _ := mount.Under(d.dir); slices.ContainsFunc(m, func(p string) bool { return strings.Contains(p, fresh) }) {
 		t.Errorf("mounts left on the host by cp into a created container: %q", m)
