@@ -18,7 +18,7 @@
 // depend on small interfaces and cmd/berthd wires the real services into
 // them. berth's extensions beside the Docker API: GET
 // /volumes/{name}/export and PUT /volumes/{name}/import (a volume as a tar
-// archive with a SHA-256 manifest, see daemon/volumes).
+// archive with a SHA-256 manifest, see volume).
 // Paths whose router is not written yet (networks, build) answer 501
 // "not implemented yet"; a
 // router registered later with more specific patterns takes over from

@@ -83,7 +83,7 @@ type System struct {
 }
 
 // VolumeUsage describes the volumes with their sizes and reference
-// counts (daemon/volumes.Service).
+// counts (volume.Service).
 type VolumeUsage interface {
 	DiskUsage(ctx context.Context) ([]volume.Volume, error)
 }

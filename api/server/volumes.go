@@ -11,7 +11,7 @@ import (
 )
 
 // VolumeBackend is what the volume routes ask of the volume service
-// (daemon/volumes.Service).
+// (volume.Service).
 type VolumeBackend interface {
 	Create(ctx context.Context, req volume.CreateRequest) (volume.Volume, error)
 	Get(ctx context.Context, name string) (volume.Volume, error)
@@ -27,7 +27,7 @@ type volumeRouter struct{ b VolumeBackend }
 
 // AddVolumes adds the /volumes routes, and berth's export and import
 // extensions: GET /volumes/{name}/export (a tar stream with a checksum
-// manifest, see daemon/volumes) and PUT /volumes/{name}/import.
+// manifest, see volume) and PUT /volumes/{name}/import.
 func (s *Server) AddVolumes(b VolumeBackend) {
 	vr := &volumeRouter{b: b}
 	s.handle("GET /volumes", vr.list)

@@ -123,7 +123,7 @@
 //
 // # Volumes
 //
-// Create asks the volume service (VolumeService, daemon/volumes) for each
+// Create asks the volume service (VolumeService, volume) for each
 // volume the spec mounts — -v NAME:/dst, --mount type=volume, -v /dst and
 // the image's VOLUMEs (anonymous), those of --volumes-from containers —
 // taking a reference the container holds until it is removed, and records

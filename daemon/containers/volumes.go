@@ -18,7 +18,7 @@ import (
 )
 
 // VolumeService keeps the named and anonymous volumes
-// (daemon/volumes.Service). A container holds a reference (Use) to each
+// (volume.Service). A container holds a reference (Use) to each
 // volume it mounts from create to removal, and has it mounted (Mount)
 // while it runs.
 type VolumeService interface {

@@ -59,4 +59,4 @@
 // first, then its directory is renamed aside and deleted. New adopts a
 // directory without a record (data is never deleted on a guess) and
 // recreates the directory of a record without one.
-package volumes
+package volume
