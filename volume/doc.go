@@ -1,4 +1,4 @@
-// Package volumes is berthd's volume service: named and anonymous volumes
+// Package volume is berthd's volume service: named and anonymous volumes
 // of the "local" driver, shared between containers, as Docker keeps them.
 //
 // # Lifecycle

@@ -61,7 +61,6 @@ func osRelease() (pretty, version string) {
 	return pretty, version
 }
 
-
 // cgroupFeatures is what the host's cgroups can limit, as dockerd
 // reports it.
 type cgroupFeatures struct {
