@@ -322,7 +322,7 @@ func TestCopyArchive(t *testing.T) {
 	}
 	// Into an existing directory: dst/d/...
 	dst := t.TempDir()
-	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, dst); err != nil {
+	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, dst, ""); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dst, "d", "sub", "b.txt")); string(b) != "bb" {
@@ -332,7 +332,7 @@ func TestCopyArchive(t *testing.T) {
 		t.Errorf("extract: link points to %q", l)
 	}
 	// To a new name: dst/renamed/...
-	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, filepath.Join(dst, "renamed")); err != nil {
+	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, filepath.Join(dst, "renamed"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dst, "renamed", "a.txt")); string(b) != "aaa" {
@@ -340,13 +340,36 @@ func TestCopyArchive(t *testing.T) {
 	}
 	// The contents only ("/d/."), into an existing directory.
 	only := t.TempDir()
-	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d/.", true, only); err != nil {
+	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d/.", true, only, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(only, "a.txt")); err != nil {
 		t.Errorf("extract of /d/.: %v", err)
 	}
-	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, filepath.Join(dst, "d", "a.txt")); err == nil {
+	// berthd streams "dir/." as "./…": the contents, into a directory or
+	// as a new one.
+	var dotted bytes.Buffer
+	if _, err := writeTar(&dotted, filepath.Join(src, "d"), ".", false); err != nil {
+		t.Fatal(err)
+	}
+	dots := t.TempDir()
+	for _, dir := range []string{dots, filepath.Join(dots, "new")} {
+		if _, err := extract(bytes.NewReader(dotted.Bytes()), "/d/.", true, dir, ""); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "sub", "b.txt")); string(b) != "bb" {
+			t.Errorf("extract of ./… into %s: b.txt is %q", dir, b)
+		}
+	}
+	// -L: the followed target's entries take the link's name.
+	rebased := t.TempDir()
+	if _, err := extract(bytes.NewReader(archive.Bytes()), "/link", true, rebased, "link"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(rebased, "link", "a.txt")); string(b) != "aaa" {
+		t.Errorf("extract rebased: link/a.txt is %q", b)
+	}
+	if _, err := extract(bytes.NewReader(archive.Bytes()), "/d", true, filepath.Join(dst, "d", "a.txt"), ""); err == nil {
 		t.Errorf("extract of a directory onto a file: got no error")
 	}
 
@@ -363,7 +386,7 @@ func TestCopyArchive(t *testing.T) {
 	tw.Close()
 	target := filepath.Join(t.TempDir(), "inner")
 	os.Mkdir(target, 0o755)
-	extract(bytes.NewReader(evil.Bytes()), "/x", true, target)
+	extract(bytes.NewReader(evil.Bytes()), "/x", true, target, "")
 	for _, p := range []string{filepath.Join(filepath.Dir(target), "escape"), filepath.Join(filepath.Dir(filepath.Dir(target)), "escape2")} {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("hostile archive wrote %s", p)
