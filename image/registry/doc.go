@@ -9,7 +9,8 @@
 // package: "busybox" is index.docker.io/library/busybox:latest. Credentials
 // come from an authn.Keychain; ConfigKeychain reads a docker-style
 // config.json (auths, credHelpers, credsStore) from a path the caller gives,
-// running docker-credential-NAME helpers per the credential helper protocol.
+// through internal/dockerconfig, which the berth CLI shares, running
+// docker-credential-NAME helpers per the credential helper protocol.
 // The authentication handshakes (ping, basic, bearer token with scopes and
 // refresh) are go-containerregistry's transport; every request above it is
 // issued here, so that reads can resume with Range requests and pushes can
