@@ -124,6 +124,7 @@ func extract(r io.Reader, src string, srcIsDir bool, dst, rebase string) (int64,
 	contentsOnly := strings.HasSuffix(src, "/.") && srcIsDir
 	tr := tar.NewReader(r)
 	var total int64
+	var sawTop, dotTop bool
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -132,11 +133,15 @@ func extract(r io.Reader, src string, srcIsDir bool, dst, rebase string) (int64,
 		if err != nil {
 			return total, fmt.Errorf("read archive from the container: %w", err)
 		}
-		// The top entry is the source's name, or "." for "dir/.".
-		raw := strings.TrimPrefix(h.Name, "/")
-		name := path.Clean(raw)
+		// The top entry is the source's name, or "." for "dir/.": then
+		// every name is relative to the source directory.
+		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
+		if !sawTop {
+			dotTop = name == "."
+		}
+		sawTop = true
 		first, rest, _ := strings.Cut(name, "/")
-		if raw == "." || strings.HasPrefix(raw, "./") {
+		if dotTop {
 			first, rest = ".", name
 			if name == "." {
 				rest = ""
