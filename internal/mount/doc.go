@@ -17,4 +17,10 @@
 // is too long the layer paths are made relative to their longest common
 // directory, from a thread whose working directory is private to it
 // (unshare(CLONE_FS)), so the process's working directory never changes.
+//
+// Private runs a function in a mount namespace of its own, on a thread that
+// dies with it, so what it mounts (docker cp's view of a container: its
+// layer and bind mounts) is never seen on the host and needs no cleanup;
+// BindAt binds onto a descriptor resolved beforehand, with the new mount
+// API, so that a read-only bind is never writable, not even for a moment.
 package mount
