@@ -239,3 +239,31 @@ func TestCopyHostile(t *testing.T) {
 		t.Errorf("cp to a read-write bind of a read-only container: got %q", got)
 	}
 }
+
+// TestCopyVolume: paths under a named volume's destination are the
+// volume's, running or stopped.
+func TestCopyVolume(t *testing.T) {
+	d := newCtrDaemon(t)
+	d.OK("run", "-d", "--name", "vc", "-v", "cpvol:/vol", d.Image, "sleep", "1000")
+	var stream bytes.Buffer
+	tw := tar.NewWriter(&stream)
+	tw.WriteHeader(&tar.Header{Name: "f", Mode: 0o644, Size: 3})
+	tw.Write([]byte("in\n"))
+	tw.Close()
+	if r := d.DockerIn(&stream, "cp", "-", "vc:/vol"); r.Code != 0 {
+		t.Fatalf("cp - into a volume: %s", r.Stderr)
+	}
+	d.OK("stop", "-t", "0", "vc")
+	if out := d.OK("run", "--rm", "-v", "cpvol:/other", d.Image, "cat", "/other/f"); out != "in\n" {
+		t.Errorf("the volume in another container: got %q", out)
+	}
+	tr := tar.NewReader(strings.NewReader(d.OK("cp", "vc:/vol/f", "-")))
+	if _, err := tr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(tr); string(b) != "in\n" {
+		t.Errorf("cp out of a stopped container's volume: got %q", b)
+	}
+	d.OK("rm", "vc")
+	d.OK("volume", "rm", "cpvol")
+}
