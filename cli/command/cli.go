@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -143,8 +144,11 @@ func EncodeAuth(ac registry.AuthConfig) (string, error) {
 	return base64.URLEncoding.EncodeToString(b), nil
 }
 
-// RegistryAuth returns the X-Registry-Auth header for ref's registry
-// from config.json, or "" when there are no stored credentials.
+// RegistryAuth returns the X-Registry-Auth header for ref's registry,
+// or "" when there are no credentials: from the credential helper
+// config.json names for it, else from its auths, as the docker CLI finds
+// them. A helper that cannot be run is warned about and its registry's
+// auths entry used, as the docker CLI goes on without it.
 func (c *CLI) RegistryAuth(ref string) (string, error) {
 	host, err := RegistryOf(ref)
 	if err != nil {
@@ -154,11 +158,17 @@ func (c *CLI) RegistryAuth(ref string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	user, pass, ok := cf.Credentials(host)
-	if !ok {
+	// The helper runs under dockerconfig's timeout.
+	creds, err := cf.Lookup(context.Background(), host)
+	if err != nil {
+		fmt.Fprintf(c.Err, "WARNING: %v\n", err)
+		creds = cf.Stored(host)
+	}
+	if creds.IsZero() {
 		return "", nil
 	}
-	return EncodeAuth(registry.AuthConfig{Username: user, Password: pass, ServerAddress: config.Key(host)})
+	return EncodeAuth(registry.AuthConfig{Username: creds.Username, Password: creds.Password,
+		IdentityToken: creds.IdentityToken, RegistryToken: creds.RegistryToken, ServerAddress: config.Key(host)})
 }
 
 // ShowProgress renders a JSON message stream on standard output (or

@@ -71,7 +71,7 @@ func TestLoadBad(t *testing.T) {
 		}
 	}
 	f, err := Load(filepath.Join(t.TempDir(), "missing"))
-	if err != nil || len(f.Auths) != 0 {
+	if _, _, ok := f.Credentials("docker.io"); err != nil || ok || f.Helper("docker.io") != "" {
 		t.Errorf("Load of a missing dir: got %v, %v, want an empty config", f, err)
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,25 +14,13 @@ import (
 
 	"github.com/berth-dev/berth/cli/command"
 	"github.com/berth-dev/berth/cli/config"
+	"github.com/berth-dev/berth/internal/dockerconfig"
 )
 
 // Host is the host name a login server is keyed by: its scheme and
 // path dropped ("https://reg:5000/v2/" is "reg:5000"), Docker Hub's
 // aliases all docker.io.
-func Host(server string) string {
-	s := strings.TrimSpace(server)
-	if s == "" || config.Key(s) == config.HubServer {
-		return "docker.io"
-	}
-	if _, rest, ok := strings.Cut(s, "://"); ok {
-		s = rest
-	}
-	s, _, _ = strings.Cut(s, "/")
-	if config.Key(s) == config.HubServer {
-		return "docker.io"
-	}
-	return s
-}
+func Host(server string) string { return dockerconfig.Host(server) }
 
 // NewLoginCommand is `berth login`.
 func NewLoginCommand(c *command.CLI) *cobra.Command {
@@ -89,16 +78,12 @@ func NewLoginCommand(c *command.CLI) *cobra.Command {
 			if host == "docker.io" {
 				addr = config.HubServer
 			}
-			if _, err := api.RegistryLogin(cmd.Context(), client.RegistryLoginOptions{Username: user, Password: password, ServerAddress: addr}); err != nil {
-				return err
-			}
-			cf, err := c.Config()
+			res, err := api.RegistryLogin(cmd.Context(), client.RegistryLoginOptions{Username: user, Password: password, ServerAddress: addr})
 			if err != nil {
 				return err
 			}
-			cf.SetCredentials(host, user, password)
-			if err := cf.Save(); err != nil {
-				return fmt.Errorf("error saving credentials: %w", err)
+			if err := store(cmd.Context(), c, addr, user, password, res.Auth.IdentityToken); err != nil {
+				return err
 			}
 			fmt.Fprintln(c.Out, "Login Succeeded")
 			return nil
@@ -133,6 +118,40 @@ func promptPassword(c *command.CLI) (string, error) {
 	return string(b), err
 }
 
+// unencryptedWarning is what the docker CLI prints when login keeps a
+// password in config.json itself.
+const unencryptedWarning = `
+WARNING! Your credentials are stored unencrypted in '%s'.
+Configure a credential helper to remove this warning. See
+https://docs.docker.com/go/credential-store/
+
+`
+
+// store keeps the credentials login checked where the docker CLI keeps
+// them: in the registry's credential helper (credHelpers, else
+// credsStore) with a placeholder in auths, or in auths. An identity
+// token the daemon answered takes the password's place.
+func store(ctx context.Context, c *command.CLI, server, user, password, identityToken string) error {
+	cf, err := c.Config()
+	if err != nil {
+		return err
+	}
+	creds := dockerconfig.Credentials{Username: user, Password: password}
+	if identityToken != "" {
+		creds = dockerconfig.Credentials{Username: user, IdentityToken: identityToken}
+	}
+	if err := cf.Store(ctx, server, creds); err != nil {
+		return fmt.Errorf("error saving credentials: %w", err)
+	}
+	if err := cf.Save(); err != nil {
+		return fmt.Errorf("error saving credentials: %w", err)
+	}
+	if cf.Helper(server) == "" && creds.Password != "" {
+		fmt.Fprintf(c.Err, unencryptedWarning, cf.Path())
+	}
+	return nil
+}
+
 // NewLogoutCommand is `berth logout`.
 func NewLogoutCommand(c *command.CLI) *cobra.Command {
 	return &cobra.Command{
@@ -145,16 +164,19 @@ func NewLogoutCommand(c *command.CLI) *cobra.Command {
 			if len(args) == 1 {
 				server = args[0]
 			}
-			host := Host(server)
+			name := config.Key(server)
 			cf, err := c.Config()
 			if err != nil {
 				return err
 			}
-			name := host
-			if host == "docker.io" {
-				name = config.HubServer
+			found, err := cf.Erase(cmd.Context(), name)
+			if err != nil {
+				// As the docker CLI: say so, keep config.json, succeed.
+				fmt.Fprintf(c.Out, "Removing login credentials for %s\n", name)
+				fmt.Fprintf(c.Err, "WARNING: could not erase credentials:\n%v\n", err)
+				return nil
 			}
-			if !cf.Remove(host) {
+			if !found && cf.Helper(name) == "" {
 				fmt.Fprintf(c.Out, "Not logged in to %s\n", name)
 				return nil
 			}

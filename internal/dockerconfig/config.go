@@ -87,9 +87,9 @@ func (e AuthEntry) Credentials() (Credentials, error) {
 	return c, nil
 }
 
-// entryOf is the auths entry docker writes for c: base64 "user:password"
+// EntryOf is the auths entry docker writes for c: base64 "user:password"
 // and, for an identity token, the token beside an empty password.
-func entryOf(c Credentials) AuthEntry {
+func EntryOf(c Credentials) AuthEntry {
 	e := AuthEntry{IdentityToken: c.IdentityToken, RegistryToken: c.RegistryToken}
 	if c.Username != "" || c.Password != "" {
 		e.Auth = base64.StdEncoding.EncodeToString([]byte(c.Username + ":" + c.Password))

@@ -98,12 +98,12 @@ func TestEntryOf(t *testing.T) {
 		{Credentials{IdentityToken: "tok"}, AuthEntry{IdentityToken: "tok"}},
 	}
 	for _, tt := range tests {
-		e := entryOf(tt.in)
+		e := EntryOf(tt.in)
 		if e != tt.want {
-			t.Errorf("entryOf(%+v): got %+v, want %+v", tt.in, e, tt.want)
+			t.Errorf("EntryOf(%+v): got %+v, want %+v", tt.in, e, tt.want)
 		}
 		if back, err := e.Credentials(); err != nil || back != tt.in {
-			t.Errorf("entryOf(%+v) decodes to %+v, %v", tt.in, back, err)
+			t.Errorf("EntryOf(%+v) decodes to %+v, %v", tt.in, back, err)
 		}
 	}
 }

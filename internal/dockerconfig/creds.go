@@ -30,7 +30,7 @@ func (f *File) Lookup(ctx context.Context, h Helpers, server string) (Credential
 // empty placeholder in auths as docker does, or in auths when no helper
 // is configured. The file is changed in memory only; Save writes it.
 func (f *File) Store(ctx context.Context, h Helpers, server string, c Credentials) error {
-	entry := entryOf(c)
+	entry := EntryOf(c)
 	if helper := f.cfg.Helper(server); helper != "" {
 		if err := h.Store(ctx, helper, ServerURL(server), c); err != nil {
 			return err

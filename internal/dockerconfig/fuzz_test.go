@@ -39,7 +39,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Lookup(x) without a helper: %v", err)
 			}
 		}
-		file.SetEntry("y", entryOf(Credentials{Username: "u", Password: "p"}))
+		file.SetEntry("y", EntryOf(Credentials{Username: "u", Password: "p"}))
 		if err := file.Save(); err != nil {
 			t.Fatalf("Save after Parse: %v", err)
 		}
