@@ -64,6 +64,7 @@ demo: deps-demo build
 bench: deps-bench build
 	bench/runtime/run
 	bench/images/run
+	bench/engine/run
 
 # Every fuzz target, FUZZTIME each (default 20s).
 fuzz:
