@@ -73,11 +73,13 @@ func (s *Service) stop(ctx context.Context, c *ctr, signal string, timeout *int,
 	if err != nil {
 		return err
 	}
-	if err := s.signal(ctx, c, sig, false); err != nil && !errdefs.IsNotFound(err) {
+	// A signal fails when the process ended just before it: then the
+	// exit is on its way, and the stop has happened.
+	if err := s.signal(ctx, c, sig, false); err != nil && !errdefs.IsNotFound(err) && !s.waitExit(ctx, c, 2) {
 		return err
 	}
 	if !s.waitExit(ctx, c, t) {
-		if err := s.signal(ctx, c, syscall.SIGKILL, true); err != nil && !errdefs.IsNotFound(err) {
+		if err := s.signal(ctx, c, syscall.SIGKILL, true); err != nil && !errdefs.IsNotFound(err) && !s.waitExit(ctx, c, 2) {
 			return err
 		}
 		if !s.waitExit(ctx, c, -1) {

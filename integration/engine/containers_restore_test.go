@@ -19,8 +19,10 @@ func TestLiveRestore(t *testing.T) {
 	img := d.Image
 
 	d.OK("run", "-d", "--name", "long", img, "sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done")
-	d.OK("run", "-d", "--name", "short", img, "sh", "-c", "sleep 1; exit 5")
-	d.OK("run", "-d", "--name", "always", "--restart", "always", img, "sh", "-c", "sleep 1; exit 9")
+	// short and always end when the test plants /go in their rootfs
+	// while berthd is down (not after a sleep: the machine may be slow).
+	shortID := strings.TrimSpace(d.OK("run", "-d", "--name", "short", img, "sh", "-c", "until [ -e /go ]; do sleep 0.05; done; exit 5"))
+	alwaysID := strings.TrimSpace(d.OK("run", "-d", "--name", "always", "--restart", "always", img, "sh", "-c", "until [ -e /go ]; do sleep 0.05; done; rm /go; exit 9"))
 	lostID := strings.TrimSpace(d.OK("run", "-d", "--name", "lost", img, "sleep", "1000"))
 	bootID := strings.TrimSpace(d.OK("run", "-d", "--name", "boot", "--restart", "always", img, "sleep", "1000"))
 	bootPid := d.inspect("boot", "{{.State.Pid}}")
@@ -40,7 +42,16 @@ func TestLiveRestore(t *testing.T) {
 	n, _ := strconv.Atoi(bootPid)
 	syscall.Kill(n, syscall.SIGKILL)
 	os.RemoveAll(filepath.Join(d.Exec, "containers", bootID[:12]))
-	time.Sleep(1500 * time.Millisecond) // short and always exit meanwhile
+	for _, id := range []string{shortID, alwaysID} {
+		if err := os.WriteFile(filepath.Join(d.Data, "containers", id, "rootfs", "go"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		exit := filepath.Join(d.Exec, "containers", id[:12], "exit.json")
+		waitFor(t, "the container to exit while berthd is down", 10*time.Second, func() bool {
+			_, err := os.Stat(exit)
+			return err == nil
+		})
+	}
 	d.Start()
 
 	if got := d.inspect("lost", "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 137" || d.inspect("lost", "{{.State.Error}}") == "" {

@@ -75,7 +75,7 @@ func TestAPIVersions(t *testing.T) {
 		{"GET", "/nothing/here", 404, `"message":"page not found"`},
 		{"GET", "/v1.50/containers/json", 200, `[`},
 		{"GET", "/v1.50/networks", 501, `"message":"not implemented yet"`},
-		{"POST", "/v1.50/volumes/create", 501, `"message":"not implemented yet"`},
+		{"POST", "/v1.50/build", 501, `"message":"not implemented yet"`},
 		{"GET", "/v1.50/images/search?term=x", 501, "not supported"},
 	}
 	for _, c := range cases {
