@@ -3,6 +3,9 @@ package engine_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRunStdinOnce: docker run -i closes the container's stdin when the
@@ -35,14 +38,18 @@ func TestReattach(t *testing.T) {
 	d := newCtrDaemon(t)
 	s := d.dockerOnTerminal("run", "-it", "--name", "shell", d.Image, "sh")
 	s.expect(`# `)
+	s.waitRaw()
 	s.typeText("\x10\x11")
 	if code := s.wait(); code != 0 {
 		t.Fatalf("detach from docker run -it: got exit %d, terminal %q", code, s.output())
 	}
 	for _, word := range []string{"one", "two"} {
 		s = d.dockerOnTerminal("attach", "shell")
-		s.typeText("echo w" + word + "\r")
-		s.expect(`w` + word + `\r\n`)
+		// Typed before the CLI made the terminal raw, ctrl-q would be
+		// flow control for the test's own terminal.
+		s.waitRaw()
+		s.typeText("echo $((40+2))" + word + "\r")
+		s.expect(`42` + word + `\r\n`)
 		s.typeText("\x10\x11")
 		s.wait() // docker attach exits 1 on a detach, as with dockerd
 		if got := d.inspect("shell", "{{.State.Status}}"); got != "running" {
@@ -50,8 +57,24 @@ func TestReattach(t *testing.T) {
 		}
 	}
 	s = d.dockerOnTerminal("attach", "shell")
+	s.waitRaw()
 	s.typeText("exit 6\r")
 	if code := s.wait(); code != 6 {
 		t.Errorf("docker attach, exit 6: got exit %d, terminal %q", code, s.output())
 	}
+}
+
+// waitRaw waits until the docker CLI has put its terminal in raw mode
+// (the master reads the slave's settings).
+func (s *terminalSession) waitRaw() {
+	s.t.Helper()
+	raw, err := s.master.SyscallConn() // not Fd(): it would make reads blocking
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	waitFor(s.t, "the terminal to be raw", 20*time.Second, func() bool {
+		var tio *unix.Termios
+		raw.Control(func(fd uintptr) { tio, err = unix.IoctlGetTermios(int(fd), unix.TCGETS) })
+		return err == nil && tio.Lflag&unix.ICANON == 0
+	})
 }
