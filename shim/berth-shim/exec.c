@@ -72,6 +72,31 @@ static int valid_exec_id(const char *id)
 	return 1;
 }
 
+/* words splits args at blanks into at most n words; the count, or -1 when
+ * there are more. (No sscanf: it would bring scanf's bulk into the shim.) */
+static int words(char *args, char **w, int n)
+{
+	int k = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(args, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (k == n)
+			return -1;
+		w[k++] = t;
+	}
+	return k;
+}
+
+/* number reads a decimal in [0, max]; -1 if it is none. */
+static long number(const char *p, long max)
+{
+	char *end;
+	if (*p < '0' || *p > '9')
+		return -1;
+	errno = 0;
+	long v = strtol(p, &end, 10);
+	return errno || *end || v > max ? -1 : v;
+}
+
 static struct xproc *find(struct shim *s, const char *id)
 {
 	for (struct xproc *x = s->execs; x; x = x->next)
@@ -182,8 +207,8 @@ static void frame(struct shim *s, struct xproc *x, int stream, const char *data,
  * end of the stream (EOF, or EIO on a pty nobody holds any more). */
 static int pump(struct shim *s, struct xproc *x, struct ev *e)
 {
-	static char buf[LINE_MAX_LOG];
-	ssize_t n = read(e->fd, buf, sizeof buf);
+	char *buf = io_buf; /* loop.c's: one read buffer for every output */
+	ssize_t n = read(e->fd, buf, sizeof io_buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return -1;
 	if (n <= 0) {
@@ -323,13 +348,15 @@ static void close_all(int *fds, int n)
  * request line) its first stdin. */
 int exec_start(struct shim *s, int conn, char *args, const char *rest, size_t rest_len, char *err, size_t errlen)
 {
-	char id[65], flags[8], proc[4096], pidf[4096], con_path[4096];
-	unsigned rows, cols;
-	if (sscanf(args, "%64s %7s %u %u", id, flags, &rows, &cols) != 4 || !valid_exec_id(id) || rows > 65535 ||
-	    cols > 65535) {
+	char proc[4096], pidf[4096], con_path[4096], *w[4];
+	long rows = -1, cols = -1;
+	if (words(args, w, 4) == 4)
+		rows = number(w[2], 65535), cols = number(w[3], 65535);
+	if (rows < 0 || cols < 0 || !valid_exec_id(w[0]) || strlen(w[1]) > 3) {
 		snprintf(err, errlen, "bad request: exec ID FLAGS ROWS COLS");
 		return -1;
 	}
+	const char *id = w[0], *flags = w[1];
 	if (find(s, id)) {
 		snprintf(err, errlen, "exec %s is running already", id);
 		return -1;
@@ -409,12 +436,15 @@ int exec_start(struct shim *s, int conn, char *args, const char *rest, size_t re
 
 int exec_resize(struct shim *s, char *args, char *err, size_t errlen)
 {
-	char id[65];
-	unsigned rows, cols;
-	if (sscanf(args, "%64s %u %u", id, &rows, &cols) != 3 || rows > 65535 || cols > 65535) {
+	char *w[3];
+	long rows = -1, cols = -1;
+	if (words(args, w, 3) == 3)
+		rows = number(w[1], 65535), cols = number(w[2], 65535);
+	if (rows < 0 || cols < 0) {
 		snprintf(err, errlen, "bad request: exec-resize ID ROWS COLS");
 		return -1;
 	}
+	const char *id = w[0];
 	struct xproc *x = find(s, id);
 	if (!x || !x->tty) {
 		snprintf(err, errlen, "exec %s has no terminal to resize", id);
@@ -430,15 +460,18 @@ int exec_resize(struct shim *s, char *args, char *err, size_t errlen)
 
 int exec_kill(struct shim *s, char *args, char *err, size_t errlen)
 {
-	char id[65];
-	int sig;
-	if (sscanf(args, "%64s %d", id, &sig) != 2 || sig < 1 || sig > 64) {
+	char *w[2];
+	long sig = -1;
+	if (words(args, w, 2) == 2)
+		sig = number(w[1], 64);
+	if (sig < 1) {
 		snprintf(err, errlen, "bad request: exec-kill ID SIGNUM");
 		return -1;
 	}
+	const char *id = w[0];
 	struct xproc *x = find(s, id);
 	/* Not reaped yet (reaping unlinks it), so the pid is still the exec's. */
-	if (!x || kill(x->pid, sig) < 0) {
+	if (!x || kill(x->pid, (int)sig) < 0) {
 		snprintf(err, errlen, "exec %s is not running", id);
 		return -1;
 	}

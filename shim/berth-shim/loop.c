@@ -12,10 +12,12 @@
 
 /* pump moves one read of container output to the log and the attach
  * clients; 0 at end of stream (EOF, or EIO on a pty with no slave left). */
+char io_buf[LINE_MAX_LOG];
+
 static int pump(struct shim *s, struct ev *e)
 {
-	static char buf[LINE_MAX_LOG];
-	ssize_t n = read(e->fd, buf, sizeof buf);
+	char *buf = io_buf;
+	ssize_t n = read(e->fd, buf, sizeof io_buf);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return -1;
 	if (n <= 0)

@@ -166,6 +166,7 @@ void exec_free_dead(struct shim *s);
 void exec_finish(struct shim *s);
 
 /* loop.c */
+extern char io_buf[LINE_MAX_LOG]; /* where output is read into before it is handed on */
 void serve(struct shim *s);
 
 #endif
