@@ -107,12 +107,17 @@ func (s *Service) gcExecs() {
 		e.mu.Unlock()
 		if old || s.byID[e.ctr.id] == nil {
 			delete(s.execs, id)
-			e.mu.Lock()
-			if e.state.sh != nil && !e.state.running {
-				e.state.sh.RemoveExec(id)
-			}
-			e.mu.Unlock()
+			e.removeFiles()
 		}
+	}
+}
+
+// removeFiles removes the record of an ended exec from the shim's state.
+func (e *execInst) removeFiles() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state.sh != nil && !e.state.running {
+		e.state.sh.RemoveExec(e.id)
 	}
 }
 

@@ -43,6 +43,10 @@ func (s *Service) ExecStart(ctx context.Context, id string, o ExecStartOptions, 
 	e.ctr.mu.Lock()
 	sh := e.ctr.sh
 	e.ctr.mu.Unlock()
+	if sh == nil {
+		e.finish(nil)
+		return errorf(errdefs.ErrConflict, "container %s is not running", e.ctr.id)
+	}
 	xo, err := s.execOptions(e, o)
 	if err != nil {
 		e.finish(nil)

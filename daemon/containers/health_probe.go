@@ -105,8 +105,12 @@ func (s *Service) waitProbeStart(ctx context.Context, ctrID, id string, done <-c
 // otherwise fill inspect's ExecIDs until the execs expire.
 func (s *Service) dropExec(id string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	e := s.execs[id]
 	delete(s.execs, id)
+	s.mu.Unlock()
+	if e != nil {
+		e.removeFiles() // its record in the shim's state too
+	}
 }
 
 // probeOutput collects a probe's stdout and stderr from the exec's
