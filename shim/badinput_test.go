@@ -103,6 +103,17 @@ func TestControlBadInput(t *testing.T) {
 		{"resize 1", "error bad request: resize ROWS COLS"},
 		{"resize 70000 1", "error bad request: resize ROWS COLS"},
 		{"resize 24 80", "error container has no terminal to resize"},
+		{"exec", "error bad request: unknown command"},
+		{"exec x", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec ../x - 0 0", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec x - 70000 0", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec x tiii 0 0", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec x - 0 0 extra", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec " + strings.Repeat("a", 65) + " - 0 0", "error bad request: exec ID FLAGS ROWS COLS"},
+		{"exec-resize x 1", "error bad request: exec-resize ID ROWS COLS"},
+		{"exec-resize x 24 80", "error exec x has no terminal to resize"},
+		{"exec-kill x 0", "error bad request: exec-kill ID SIGNUM"},
+		{"exec-kill x 9", "error exec x is not running"},
 		{"start\x00", "error bad request: NUL in the line"},
 	} {
 		if _, err := c.Write([]byte(tc.req + "\n")); err != nil {

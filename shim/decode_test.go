@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"strings"
@@ -103,6 +104,63 @@ func FuzzDemux(f *testing.F) {
 		var out, errs bytes.Buffer
 		if err := Demux(bytes.NewReader(data), &out, &errs); err == nil && out.Len()+errs.Len() > len(data) {
 			t.Fatalf("demuxed %d bytes out of %d", out.Len()+errs.Len(), len(data))
+		}
+	})
+}
+
+func TestDecodeExecExit(t *testing.T) {
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	got, err := decodeExecExit([]byte(`{"pid":9,"exit_code":137,"signal":9,"exited_at":"2024-05-01T10:00:00Z"}`))
+	if want := (ExecExit{Pid: 9, Code: 137, Signal: 9, ExitedAt: at}); err != nil || got != want {
+		t.Fatalf("got %+v, %v, want %+v", got, err, want)
+	}
+	for _, bad := range []string{``, `{}`, `[`, `{"pid":9,"exit_code":300,"exited_at":"2024-05-01T10:00:00Z"}`,
+		`{"pid":0,"exit_code":1,"exited_at":"2024-05-01T10:00:00Z"}`, `{"pid":9,"exit_code":1}`} {
+		if _, err := decodeExecExit([]byte(bad)); !errors.Is(err, errdefs.ErrDataLoss) {
+			t.Errorf("decodeExecExit(%q): got %v, want a data-loss error", bad, err)
+		}
+	}
+}
+
+func TestExecRelay(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, stdout, stderr string
+		code                     int
+		bad                      error
+	}{
+		{"output and exit", "\x01\x00\x00\x00\x00\x00\x00\x02a\n\x02\x00\x00\x00\x00\x00\x00\x01b\x03\x00\x00\x00\x00\x00\x00\x0242", "a\n", "b", 42, nil},
+		{"no exit", "\x01\x00\x00\x00\x00\x00\x00\x01a", "a", "", 0, errdefs.ErrUnknown},
+		{"cut frame", "\x01\x00\x00\x00\x00\x00\x00\x09a", "a", "", 0, errdefs.ErrUnknown},
+		{"bad stream", "\x07\x00\x00\x00\x00\x00\x00\x00", "", "", 0, errdefs.ErrDataLoss},
+		{"bad code", "\x03\x00\x00\x00\x00\x00\x00\x03999", "", "", 0, errdefs.ErrDataLoss},
+		{"huge exit frame", "\x03\x00\x00\x00\x7f\x00\x00\x00", "", "", 0, errdefs.ErrDataLoss},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			x := &ExecConn{r: bufio.NewReader(strings.NewReader(tc.in))}
+			code, err := x.Relay(&out, &errs)
+			if out.String() != tc.stdout || errs.String() != tc.stderr || code != tc.code || (tc.bad == nil) != (err == nil) || (tc.bad != nil && !errors.Is(err, tc.bad)) {
+				t.Errorf("got %d, %v, stdout %q, stderr %q; want %d, %v, %q, %q", code, err, out.String(), errs.String(), tc.code, tc.bad, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
+
+func FuzzExecRelay(f *testing.F) {
+	f.Add([]byte("\x01\x00\x00\x00\x00\x00\x00\x02a\n\x03\x00\x00\x00\x00\x00\x00\x010"))
+	f.Add([]byte(`{"pid":9,"exit_code":137,"signal":9,"exited_at":"2024-05-01T10:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out, errs bytes.Buffer
+		x := &ExecConn{r: bufio.NewReader(bytes.NewReader(data))}
+		code, err := x.Relay(&out, &errs)
+		if err == nil && (code < 0 || code > 255) {
+			t.Fatalf("exit code %d from %q", code, data)
+		}
+		if out.Len()+errs.Len() > len(data) {
+			t.Fatalf("relayed %d bytes out of %d", out.Len()+errs.Len(), len(data))
+		}
+		if x, err := decodeExecExit(data); err == nil && (x.Pid <= 0 || x.Code > 255) {
+			t.Fatalf("accepted %q as %+v", data, x)
 		}
 	})
 }
