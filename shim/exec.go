@@ -95,6 +95,10 @@ func (s *Shim) Exec(ctx context.Context, o ExecOptions) (*ExecConn, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("exec in container %s: %w", s.info.ID, ctx.Err())
 	}
+	if err != nil && err.Error() == "bad request: unknown command" {
+		// A shim started by a berthd from before execs went through it.
+		return nil, fmt.Errorf("the shim of container %s is too old to run execs; restart the container: %w", s.info.ID, errdefs.ErrNotImplemented)
+	}
 	return nil, err
 }
 
