@@ -81,10 +81,10 @@ func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descript
 	cfg.Created, cfg.Author, cfg.Config = &created, o.Author, o.Config
 	h := ocispec.History{Created: &created, Author: o.Author, CreatedBy: o.CreatedBy, Comment: o.Comment}
 	layers := append([]ocispec.Descriptor{}, parent.Layers...)
+	cfg.RootFS.Type = "layers"
 	if diffID == digest.FromBytes(make([]byte, emptyTarSize)) {
 		h.EmptyLayer = true
 	} else {
-		cfg.RootFS.Type = "layers"
 		cfg.RootFS.DiffIDs = append(append([]digest.Digest{}, parent.DiffIDs...), diffID)
 		layers = append(layers, layer)
 	}
