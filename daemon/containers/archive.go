@@ -167,11 +167,8 @@ type hostMount struct {
 // live rootfs mount is used as it is (the namespace is a copy of the
 // host's), so what is copied in is seen at once.
 func (s *Service) inContainerFS(ctx context.Context, ref string, fn func(v *fsView) error) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()

@@ -42,11 +42,8 @@ func (s *Service) Commit(ctx context.Context, ref string, o CommitOptions) (dige
 	if s.o.Committer == nil {
 		return "", errorf(errdefs.ErrNotImplemented, "commit is not supported by this daemon")
 	}
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return "", err
-	}
-	if err := c.lock(ctx); err != nil {
 		return "", err
 	}
 	defer c.unlock()

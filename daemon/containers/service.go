@@ -300,6 +300,19 @@ func (s *Service) get(ref string) (*ctr, error) {
 	return found, nil
 }
 
+// getLocked finds a container as get does and takes its operation lock;
+// the caller unlocks it.
+func (s *Service) getLocked(ctx context.Context, ref string) (*ctr, error) {
+	c, err := s.get(ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.lock(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // all returns the containers, newest first.
 func (s *Service) all() []*ctr {
 	s.mu.RLock()
