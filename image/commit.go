@@ -45,16 +45,17 @@ type CommitOptions struct {
 // registries that refuse uncompressed layers take it); the config is the
 // parent's with the new config, a history entry and the layer's diff ID;
 // the manifest has the parent's kind (Docker schema 2 or OCI). The layer
-// is then unpacked as a snapshot like a pulled one, so running the new
-// image needs nothing more; the container's own layer cannot serve, as
-// the container keeps using it.
+// is applied to a snapshot as it is written, and the snapshot committed
+// under the layer's chain ID, so running the new image needs no unpack;
+// the container's own layer cannot serve, as the container keeps using
+// it.
 func (s *Service) Commit(ctx context.Context, o CommitOptions) (Named, error) {
-	return s.addImage(ctx, "commit", o.Ref, func() (ocispec.Descriptor, error) { return s.commit(ctx, o) })
+	return s.addImage(ctx, "commit", o.Ref, func(l *Lease) (ocispec.Descriptor, error) { return s.commit(ctx, l, o) })
 }
 
 // commit stores the layer, config and manifest of a commit and returns
 // the manifest's descriptor.
-func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descriptor, error) {
+func (s *Service) commit(ctx context.Context, lease *Lease, o CommitOptions) (_ ocispec.Descriptor, err error) {
 	cfg := dockerspec.DockerOCIImage{}
 	var parent Named
 	if o.Parent != "" {
@@ -73,8 +74,17 @@ func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descript
 		cfg.Platform = DefaultPlatform()
 	}
 	docker := parent.Manifest.MediaType == mediaTypeDockerManifest
-	layer, diffID, err := s.storeDiff(ctx, o.Layer, docker)
+	st, err := s.stage(ctx, lease, parent)
 	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer func() {
+		if err != nil {
+			st.discard(ctx)
+		}
+	}()
+	layer, diffID, err := s.storeDiff(ctx, o.Layer, docker, st)
+	if err = st.finish(err); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	created := time.Now().UTC()
@@ -84,9 +94,13 @@ func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descript
 	cfg.RootFS.Type = "layers"
 	if diffID == digest.FromBytes(make([]byte, emptyTarSize)) {
 		h.EmptyLayer = true
+		st.discard(ctx)
 	} else {
 		cfg.RootFS.DiffIDs = append(append([]digest.Digest{}, parent.DiffIDs...), diffID)
 		layers = append(layers, layer)
+		if err := st.commit(ctx, cfg.RootFS.DiffIDs); err != nil {
+			return ocispec.Descriptor{}, err
+		}
 	}
 	cfg.History = append(cfg.History, h)
 	mt, cmt := ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageConfig
@@ -103,8 +117,8 @@ func (s *Service) commit(ctx context.Context, o CommitOptions) (ocispec.Descript
 }
 
 // storeDiff stores the tar that write produces, gzip-compressed, and
-// returns its descriptor and diff ID.
-func (s *Service) storeDiff(ctx context.Context, write func(context.Context, io.Writer) error, docker bool) (ocispec.Descriptor, digest.Digest, error) {
+// returns its descriptor and diff ID; the tar goes to also as well.
+func (s *Service) storeDiff(ctx context.Context, write func(context.Context, io.Writer) error, docker bool, also io.Writer) (ocispec.Descriptor, digest.Digest, error) {
 	mt := ocispec.MediaTypeImageLayerGzip
 	if docker {
 		mt = mediaTypeDockerLayer
@@ -114,7 +128,7 @@ func (s *Service) storeDiff(ctx context.Context, write func(context.Context, io.
 	done := make(chan error, 1)
 	go func() {
 		zw := gzip.NewWriter(pw)
-		err := write(ctx, io.MultiWriter(diff.Hash(), zw))
+		err := write(ctx, io.MultiWriter(diff.Hash(), also, zw))
 		if err == nil {
 			err = zw.Close()
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -16,6 +18,7 @@ import (
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/image/registry"
 	"github.com/berth-dev/berth/internal/testimage"
+	"github.com/berth-dev/berth/snapshot"
 )
 
 // TestCommit: a commit adds a layer (unpacked, so a view of it works at
@@ -63,6 +66,22 @@ func TestCommit(t *testing.T) {
 		t.Errorf("committed whiteout of /old: got %v, want it gone", err)
 	}
 
+	// The layer was applied while it was stored: its snapshot carries the
+	// size of the tar, and no staging snapshot is left.
+	chain := img.ChainIDs()
+	if info, err := e.snap.Stat(ctx, chain[len(chain)-1].String()); err != nil || info.Labels["berth.image.size"] != strconv.Itoa(len(diff)) {
+		t.Errorf("committed snapshot: got %+v, %v; want its size label %d", info, err, len(diff))
+	}
+	noStaging := func() {
+		e.snap.Walk(ctx, func(i snapshot.Info) error {
+			if strings.HasPrefix(i.Name, "staging-") {
+				t.Errorf("staging snapshot %s left", i.Name)
+			}
+			return nil
+		})
+	}
+	noStaging()
+
 	empty, err := e.svc.Commit(ctx, image.CommitOptions{
 		Parent: img.ID, Comment: "nothing",
 		Layer: func(ctx context.Context, w io.Writer) error { _, err := w.Write(make([]byte, 1024)); return err },
@@ -76,4 +95,5 @@ func TestCommit(t *testing.T) {
 	if len(empty.DiffIDs) != 2 || len(cfg.History) != 3 || !cfg.History[2].EmptyLayer || len(empty.Names) != 0 {
 		t.Errorf("empty commit: got %d layers, history %+v, names %q; want the parent's layers and an empty-layer entry", len(empty.DiffIDs), cfg.History, empty.Names)
 	}
+	noStaging()
 }

@@ -20,16 +20,16 @@ type ImportOptions struct {
 // Import makes a one-layer image of a rootfs tarball (plain or
 // compressed), as `docker import` does, unpacks it and records it.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (Named, error) {
-	return s.addImage(ctx, "import", opts.Ref, func() (ocispec.Descriptor, error) {
+	return s.addImage(ctx, "import", opts.Ref, func(*Lease) (ocispec.Descriptor, error) {
 		return exchange.Import(ctx, r, blobs{s.content}, exchange.ImportConfig{Changes: opts.Changes, Message: opts.Message})
 	})
 }
 
 // addImage records the image whose blobs build stores (returning its
-// manifest), unpacks it and names it ref (none when empty), with the
-// collector kept out and the new blobs under a lease meanwhile. op names
-// the operation in errors.
-func (s *Service) addImage(ctx context.Context, op, ref string, build func() (ocispec.Descriptor, error)) (Named, error) {
+// manifest), unpacks what build did not and names it ref (none when
+// empty), with the collector kept out and what build makes under the
+// lease it is given meanwhile. op names the operation in errors.
+func (s *Service) addImage(ctx context.Context, op, ref string, build func(*Lease) (ocispec.Descriptor, error)) (Named, error) {
 	var names []string
 	if ref != "" {
 		r, err := ParseReference(ref)
@@ -45,7 +45,7 @@ func (s *Service) addImage(ctx context.Context, op, ref string, build func() (oc
 		return Named{}, err
 	}
 	defer s.Store.ReleaseLease(context.WithoutCancel(ctx), lease)
-	desc, err := build()
+	desc, err := build(lease)
 	if err != nil {
 		return Named{}, fmt.Errorf("%s: %w", op, err)
 	}
