@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -82,4 +83,28 @@ func pid1(ps string) string {
 		}
 	}
 	return ""
+}
+
+// TestInitTerminal: under berth-init, docker run -it's shell owns the
+// terminal: its process group (its own, not berth-init's) is the
+// terminal's foreground one, so it reads what is typed without being
+// stopped, and its exit code is the container's.
+func TestInitTerminal(t *testing.T) {
+	d := newCtrDaemon(t)
+	s := d.dockerOnTerminal("run", "-it", "--rm", "--init", d.Image, "sh")
+	s.expect(`/ # `)
+	s.typeText("cat /proc/1/cmdline | tr '\\0' ' '; echo\r")
+	s.expect(`\r\n/sbin/berth-init -- sh \r\n`)
+	// Fields 5 and 8 of /proc/PID/stat: the process group and the
+	// terminal's foreground process group.
+	s.typeText(`echo "pgrp=$(cut -d' ' -f5 /proc/$$/stat) fg=$(cut -d' ' -f8 /proc/$$/stat)"` + "\r")
+	s.expect(`\r\npgrp=\d+ fg=\d+\r\n`)
+	m := regexp.MustCompile(`\r\npgrp=(\d+) fg=(\d+)\r\n`).FindStringSubmatch(s.output())
+	if m[1] != m[2] || m[1] == "1" {
+		t.Errorf("shell under berth-init: got process group %s, terminal's foreground group %s; want its own group (not 1) in the foreground", m[1], m[2])
+	}
+	s.typeText("exit 3\r")
+	if code := s.wait(); code != 3 {
+		t.Errorf("docker run -it --init sh, exit 3: got exit %d, terminal %q", code, s.output())
+	}
 }
