@@ -100,8 +100,9 @@
 //
 // Commit (commit.go) pauses a running container unless told not to,
 // writes its upper directory as a layer less the mount points the
-// runtime made there (image.Service.Commit stores it, adds the config
-// and manifest and unpacks it like a pulled layer), and merges the
+// runtime made there (image.Service.Commit stores it, applies it to a
+// snapshot of the new image as it goes, adds config and manifest), and
+// merges the
 // request's config, changes applied, with the container's as dockerd
 // does.
 //
