@@ -102,9 +102,8 @@
 // writes its upper directory as a layer less the mount points the
 // runtime made there (image.Service.Commit stores it, applies it to a
 // snapshot of the new image as it goes, adds config and manifest), and
-// merges the
-// request's config, changes applied, with the container's as dockerd
-// does.
+// merges the request's config, changes applied, with the container's as
+// dockerd does.
 //
 // # Namespace modes
 //
