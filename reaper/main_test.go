@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // initBinary is the program under test: $BERTH_INIT when set, else a
@@ -135,8 +137,8 @@ type proc struct {
 // start runs berth-init with args in mode m, its stdout piped to the test.
 func start(t *testing.T, m mode, env []string, args ...string) *proc {
 	t.Helper()
-	if m.flags != 0 && os.Geteuid() != 0 {
-		t.Skip("a PID namespace needs root")
+	if m.flags != 0 {
+		testutil.RequireRoot(t) // for the PID namespace
 	}
 	p := &proc{t: t, cmd: exec.Command(initBinary, args...), done: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
