@@ -69,6 +69,7 @@ func (s *Server) info(ctx context.Context, sys System) (system.Info, error) {
 		Swarm:              swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 		LiveRestoreEnabled: in.LiveRestore,
 		RuncCommit:         system.Commit{ID: in.RuntimeCommit},
+		InitBinary:         in.InitBinary,
 		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
 		CDISpecDirs:        []string{},
 		Warnings:           []string{},

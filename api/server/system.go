@@ -29,6 +29,7 @@ type SystemInfo struct {
 	Runtimes       map[string]string // name → program
 	RuntimeVersion string            // of the default runtime
 	RuntimeCommit  string
+	InitBinary     string // the --init program, as GET /info names it
 	Labels         []string
 	VolumeDrivers  []string // GET /info's Plugins
 	NetworkDrivers []string

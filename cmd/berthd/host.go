@@ -57,6 +57,10 @@ func systemInfo(cfg *config.Config, id string, log *slog.Logger) server.SystemIn
 		LiveRestore:    cfg.LiveRestore,
 		Debug:          cfg.Debug,
 		VolumeDrivers:  []string{"local"},
+		InitBinary:     "berth-init",
+	}
+	if cfg.InitPath != "" {
+		info.InitBinary = cfg.InitPath
 	}
 	names := []string{config.DefaultRuntimeName}
 	for name := range cfg.Runtimes {

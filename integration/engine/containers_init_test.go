@@ -65,8 +65,12 @@ func TestInit(t *testing.T) {
 // container berth-init unless it asks for none with --init=false;
 // --init-path names the binary.
 func TestInitByDefault(t *testing.T) {
-	d := newCtrDaemon(t, "--init", "--init-path", filepath.Join(filepath.Dir(berthd), "berth-init"))
+	initPath := filepath.Join(filepath.Dir(berthd), "berth-init")
+	d := newCtrDaemon(t, "--init", "--init-path", initPath)
 	img := d.Image
+	if got := strings.TrimSpace(d.OK("info", "-f", "{{.InitBinary}}")); got != initPath {
+		t.Errorf("docker info's InitBinary: got %q, want %q", got, initPath)
+	}
 	if got := pid1(d.OK("run", "--rm", img, "ps", "-o", "pid,args")); got != "/sbin/berth-init -- ps -o pid,args" {
 		t.Errorf("docker run ps under berthd --init: got PID 1 %q, want berth-init", got)
 	}
