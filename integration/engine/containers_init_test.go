@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestInit: docker run --init puts berth-init at PID 1 (bound read-only
@@ -92,10 +93,11 @@ func pid1(ps string) string {
 // TestInitTerminal: under berth-init, docker run -it's shell owns the
 // terminal: its process group (its own, not berth-init's) is the
 // terminal's foreground one, so it reads what is typed without being
-// stopped, and its exit code is the container's.
+// stopped, ^C interrupts its foreground job, and its exit code is the
+// container's.
 func TestInitTerminal(t *testing.T) {
 	d := newCtrDaemon(t)
-	s := d.dockerOnTerminal("run", "-it", "--rm", "--init", d.Image, "sh")
+	s := d.dockerOnTerminal("run", "-it", "--rm", "--init", "--name", "tty-init", d.Image, "sh")
 	s.expect(`/ # `)
 	s.typeText("cat /proc/1/cmdline | tr '\\0' ' '; echo\r")
 	s.expect(`\r\n/sbin/berth-init -- sh \r\n`)
@@ -107,6 +109,15 @@ func TestInitTerminal(t *testing.T) {
 	if m[1] != m[2] || m[1] == "1" {
 		t.Errorf("shell under berth-init: got process group %s, terminal's foreground group %s; want its own group (not 1) in the foreground", m[1], m[2])
 	}
+	// ^C reaches the foreground job, not berth-init: sleep dies of it.
+	s.typeText("sleep 100\r")
+	waitFor(t, "sleep to run", 20*time.Second, func() bool {
+		return strings.Contains(d.OK("exec", "tty-init", "ps", "-o", "args"), "sleep 100")
+	})
+	s.typeText("\x03")
+	s.expect(`\^C\r\n/ # `)
+	s.typeText("echo status=$?\r")
+	s.expect(`\r\nstatus=130\r\n`)
 	s.typeText("exit 3\r")
 	if code := s.wait(); code != 3 {
 		t.Errorf("docker run -it --init sh, exit 3: got exit %d, terminal %q", code, s.output())
