@@ -51,8 +51,22 @@ func writeNetFiles(f netFiles, cfg *container.Config, hc *container.HostConfig) 
 		path string
 		data []byte
 	}{{f.Hostname, []byte(cfg.Hostname + "\n")}, {f.Hosts, hosts}, {f.ResolvConf, resolv}} {
-		if err := writeFileAtomic(w.path, w.data, 0o644); err != nil {
-			return err
+		// Not synced: start makes them again when a crash lost them.
+		if err := fsutil.ReplaceFile(w.path, w.data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", w.path, err)
+		}
+	}
+	return nil
+}
+
+// ensureNetFiles makes a container's hostname, hosts and resolv.conf
+// again when one is missing or empty, as a crash soon after create can
+// leave them (they are written without a sync).
+func (s *Service) ensureNetFiles(id string, cfg *container.Config, hc *container.HostConfig) error {
+	f := s.netFilePaths(id)
+	for _, p := range []string{f.Hostname, f.Hosts, f.ResolvConf} {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			return writeNetFiles(f, cfg, hc)
 		}
 	}
 	return nil

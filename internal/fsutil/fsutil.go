@@ -9,7 +9,18 @@ import (
 // WriteFileAtomic writes a temp file beside path, syncs it, renames it
 // over path and syncs the directory: readers see the old file or the new
 // one, never a part, also after a crash.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return writeFile(path, data, mode, true)
+}
+
+// ReplaceFile is WriteFileAtomic without the syncs: readers see the old
+// file or the new one, never a part, but after a crash the file may be
+// empty or gone. For files that are made again when they are found so.
+func ReplaceFile(path string, data []byte, mode os.FileMode) error {
+	return writeFile(path, data, mode, false)
+}
+
+func writeFile(path string, data []byte, mode os.FileMode, durable bool) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -27,14 +38,19 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if durable {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	d, err := os.Open(dir)
 	if err != nil {
