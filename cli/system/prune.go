@@ -12,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/cli/container"
 	"github.com/berth-dev/berth/cli/format"
 	"github.com/berth-dev/berth/cli/image"
+	"github.com/berth-dev/berth/cli/volume"
 )
 
 // NewPruneCommand is `berth system prune`: stopped containers, unused
@@ -51,14 +52,10 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 				fmt.Fprintf(c.Out, "Deleted Networks:\n%s\n\n", strings.Join(res.Report.NetworksDeleted, "\n"))
 			}
 			if volumes {
-				res, err := api.VolumePrune(ctx, client.VolumePruneOptions{Filters: f})
-				if err != nil {
+				if n, err = volume.Prune(ctx, c, false, f); err != nil {
 					return err
 				}
-				if len(res.Report.VolumesDeleted) > 0 {
-					fmt.Fprintf(c.Out, "Deleted Volumes:\n%s\n\n", strings.Join(res.Report.VolumesDeleted, "\n"))
-				}
-				total += res.Report.SpaceReclaimed
+				total += n
 			}
 			imgFilters := f.Clone()
 			imgFilters.Add("dangling", fmt.Sprint(!all))

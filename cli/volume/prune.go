@@ -1,6 +1,7 @@
 package volume
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -30,18 +31,11 @@ func newPruneCommand(c *command.CLI) *cobra.Command {
 			if !force && !command.Confirm(c, warning) {
 				return nil
 			}
-			api, err := c.Client()
+			reclaimed, err := Prune(cmd.Context(), c, all, f)
 			if err != nil {
 				return err
 			}
-			res, err := api.VolumePrune(cmd.Context(), client.VolumePruneOptions{All: all, Filters: f})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.VolumesDeleted) > 0 {
-				fmt.Fprintf(c.Out, "Deleted Volumes:\n%s\n\n", strings.Join(res.Report.VolumesDeleted, "\n"))
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(res.Report.SpaceReclaimed)))
+			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
 			return nil
 		},
 	}
@@ -50,4 +44,22 @@ func newPruneCommand(c *command.CLI) *cobra.Command {
 	f.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
 	f.StringArrayVar(&filters, "filter", nil, "Provide filter values (e.g. \"label=<label>\")")
 	return cmd
+}
+
+// Prune removes the unused volumes f selects (anonymous ones only unless
+// all), lists them as docker does and returns the space reclaimed;
+// `system prune --volumes` shares it.
+func Prune(ctx context.Context, c *command.CLI, all bool, f client.Filters) (uint64, error) {
+	api, err := c.Client()
+	if err != nil {
+		return 0, err
+	}
+	res, err := api.VolumePrune(ctx, client.VolumePruneOptions{All: all, Filters: f})
+	if err != nil {
+		return 0, err
+	}
+	if len(res.Report.VolumesDeleted) > 0 {
+		fmt.Fprintf(c.Out, "Deleted Volumes:\n%s\n\n", strings.Join(res.Report.VolumesDeleted, "\n"))
+	}
+	return res.Report.SpaceReclaimed, nil
 }
