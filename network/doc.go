@@ -1,0 +1,48 @@
+// Package network is berthd's network service: networks, their
+// addresses, and how containers join them, the way Docker users expect.
+// The kernel's own mechanisms are driven from Go: netlink for links,
+// addresses and routes (github.com/vishvananda/netlink, netns), nftables
+// over netlink for NAT, port forwarding and isolation
+// (github.com/google/nftables), and an embedded DNS server
+// (github.com/miekg/dns). No ip, iptables or proxy process.
+//
+// # Parts
+//
+//	network/            Service: networks and endpoints in bbolt, IPAM
+//	                    (addresses are the endpoints' addresses, so leases
+//	                    persist with them), default address pools that skip
+//	                    ranges overlapping a host route, the predefined
+//	                    networks bridge/host/none, Attach/Detach/Connect/
+//	                    Disconnect/Restore for the container service
+//	                    (types.go is the contract), reconciliation at start
+//	network/bridge      the bridge driver: bridge device with the gateway
+//	                    address, veth pairs (host end on the bridge, ethN in
+//	                    the container), addresses, MACs, default route, MTU
+//	network/nat         berth's nftables table "berth" (inet family), which
+//	                    berthd owns and rebuilds atomically from the desired
+//	                    state: masquerade out of non-internal networks,
+//	                    isolation between networks, DNAT of published ports
+//	                    from outside, from the host (127.0.0.1 included) and
+//	                    from containers (hairpin); other tables untouched
+//	network/portmap     published ports: Docker's PortMap and -P to
+//	                    PortBindings, host ports allocated from the ephemeral
+//	                    range and reserved by bound sockets, so a port in use
+//	                    is a clear error and no other program takes it
+//	network/dns         the embedded DNS server: container names and aliases
+//	                    on user networks, anything else forwarded to the
+//	                    host's resolvers
+//
+// # Data path of a published port
+//
+// -p 8080:80 on a container at 172.18.0.2 on bridge br-x: a packet to any
+// host address port 8080 is DNATed to 172.18.0.2:80 in prerouting (from
+// outside or from another container) or in output (from the host); from
+// 127.0.0.1 it is also masqueraded out of the bridge (route_localnet on
+// the bridge), and a container reaching its own published port is
+// masqueraded too (hairpin). Nothing in user space is in the path.
+//
+// # On disk
+//
+//	DATA/berth.db  buckets "networks" (one JSON record per network, by ID)
+//	               and "endpoints" (by endpoint ID; the addresses in use)
+package network
