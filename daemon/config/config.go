@@ -89,6 +89,19 @@ type Config struct {
 	// InitPath is the berth-init binary, a path or a name looked up in
 	// PATH; empty: the one beside berthd, else in PATH.
 	InitPath string `json:"init-path,omitempty"`
+
+	// Networking (network.go): the default bridge's device ("none": no
+	// default bridge network) and address, the pools of user networks'
+	// subnets, the containers' MTU, whether berthd writes its nftables
+	// rules and turns IP forwarding on, and inter-container traffic on
+	// the default bridge.
+	Bridge              string        `json:"bridge,omitempty"`
+	BIP                 string        `json:"bip,omitempty"`
+	DefaultAddressPools []AddressPool `json:"default-address-pools,omitempty"`
+	MTU                 int           `json:"mtu,omitempty"`
+	IPTables            bool          `json:"iptables"`
+	IPForward           bool          `json:"ip-forward"`
+	ICC                 bool          `json:"icc"`
 }
 
 // Default returns the built-in configuration.
@@ -105,6 +118,9 @@ func Default() *Config {
 		LogOpts:                map[string]string{"max-size": "10m", "max-file": "3"},
 		DefaultRuntime:         DefaultRuntimeName,
 		ShutdownTimeout:        15,
+		IPTables:               true,
+		IPForward:              true,
+		ICC:                    true,
 	}
 }
 

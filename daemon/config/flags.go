@@ -14,7 +14,7 @@ import (
 type Flags struct {
 	fs  *pflag.FlagSet
 	v   Config
-	raw struct{ ulimits, logOpts, runtimes []string }
+	raw struct{ ulimits, logOpts, runtimes, pools []string }
 	// ConfigFile is --config-file.
 	ConfigFile string
 }
@@ -50,6 +50,7 @@ func NewFlags(fs *pflag.FlagSet) *Flags {
 	fs.IntVar(&f.v.ShutdownTimeout, "shutdown-timeout", d.ShutdownTimeout, "seconds containers get to stop when the daemon shuts down")
 	fs.BoolVar(&f.v.Init, "init", false, "run an init (berth-init) in containers to forward signals and reap processes")
 	fs.StringVar(&f.v.InitPath, "init-path", "", "the berth-init binary, a path or a name in PATH (default: beside berthd, else in PATH)")
+	f.networkFlags(fs, d)
 	return f
 }
 
@@ -71,6 +72,9 @@ func (f *Flags) Apply(dst *Config) error {
 }
 
 func (f *Flags) apply(name string, dst *Config) error {
+	if ok, err := f.applyNetwork(name, dst); ok {
+		return err
+	}
 	v := &f.v
 	switch name {
 	case "data-root":

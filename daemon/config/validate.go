@@ -141,6 +141,9 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	if err := c.validateNetwork(); err != nil {
+		return err
+	}
 	hosts, err := c.ListenHosts()
 	if err != nil {
 		return err
