@@ -105,7 +105,7 @@ func (d *daemon) start() error {
 	}
 	defer logf.Close()
 	d.cmd = exec.Command(berthd, "--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
-		"-H", "unix://"+d.Sock, "--config-file", "/dev/null", "--debug")
+		"-H", "unix://"+d.Sock, "--config-file", "/dev/null", "--debug", "--bridge=none")
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := d.cmd.Start(); err != nil {

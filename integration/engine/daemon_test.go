@@ -117,12 +117,12 @@ func TestRestart(t *testing.T) {
 
 	// A second daemon over the same data root, on another socket.
 	other := filepath.Join(d.dir, "other.sock")
-	out, err := exec.Command(berthd, "--data-root", d.Data, "--exec-root", filepath.Join(d.dir, "exec2"), "-H", "unix://"+other, "--config-file", "/dev/null").CombinedOutput()
+	out, err := exec.Command(berthd, "--data-root", d.Data, "--exec-root", filepath.Join(d.dir, "exec2"), "-H", "unix://"+other, "--config-file", "/dev/null", "--bridge=none").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "in use by another berthd") {
 		t.Errorf("second berthd over the same data root: %v\n%s", err, out)
 	}
 	// And one on the same socket, over another data root.
-	out, err = exec.Command(berthd, "--data-root", filepath.Join(d.dir, "data2"), "--exec-root", filepath.Join(d.dir, "exec3"), "-H", "unix://"+d.Sock, "--config-file", "/dev/null").CombinedOutput()
+	out, err = exec.Command(berthd, "--data-root", filepath.Join(d.dir, "data2"), "--exec-root", filepath.Join(d.dir, "exec3"), "-H", "unix://"+d.Sock, "--config-file", "/dev/null", "--bridge=none").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "another daemon is serving") {
 		t.Errorf("second berthd on the same socket: %v\n%s", err, out)
 	}

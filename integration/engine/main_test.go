@@ -117,7 +117,7 @@ func (d *daemon) start(args ...string) error {
 	}
 	defer logf.Close()
 	base := []string{"--data-root", d.Data, "--exec-root", d.Exec, "-H", "unix://" + d.Sock,
-		"--config-file", "/dev/null", "--debug"}
+		"--config-file", "/dev/null", "--debug", "--bridge=none"}
 	if rt := os.Getenv("BERTH_RUNTIME"); rt != "" {
 		base = append(base, "--add-runtime", "berth-runtime="+rt)
 	}
