@@ -1,0 +1,274 @@
+package network
+
+import (
+	"context"
+	"maps"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	apinet "github.com/moby/moby/api/types/network"
+)
+
+// List answers GET /networks: the networks passing the filters (driver,
+// id, label, name, scope, type, dangling), by name.
+func (s *Service) List(ctx context.Context, filters map[string][]string) ([]apinet.Summary, error) {
+	f, err := parseFilters(filters, "driver", "id", "label", "name", "scope", "type", "dangling")
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []apinet.Summary{}
+	for _, n := range s.sortedNetworksLocked() {
+		if f.match(n, s.hasEndpointsLocked(n.ID)) {
+			out = append(out, apinet.Summary{Network: s.apiNetworkLocked(n)})
+		}
+	}
+	return out, nil
+}
+
+// Inspect answers GET /networks/{id}: the network with the containers on
+// it (from the endpoints) and its address use.
+func (s *Service) Inspect(ctx context.Context, ref string) (apinet.Inspect, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.findLocked(ref)
+	if err != nil {
+		return apinet.Inspect{}, err
+	}
+	out := apinet.Inspect{Network: s.apiNetworkLocked(n), Containers: map[string]apinet.EndpointResource{}}
+	for _, e := range s.endpointsOfLocked(func(e *Endpoint) bool { return e.NetworkID == n.ID }) {
+		hw, _ := net.ParseMAC(e.MAC)
+		mac := apinet.HardwareAddr(hw)
+		out.Containers[e.ContainerID] = apinet.EndpointResource{Name: e.ContainerName, EndpointID: e.ID,
+			MacAddress: mac, IPv4Address: e.Address}
+	}
+	if n.Subnet.IsValid() {
+		used, free := s.inUseLocked(n)
+		out.Status = &apinet.Status{IPAM: apinet.IPAMStatus{Subnets: apinet.SubnetStatuses{
+			n.Subnet: {IPsInUse: used, DynamicIPsAvailable: free}}}}
+	}
+	return out, nil
+}
+
+func (s *Service) hasEndpointsLocked(id string) bool { return len(s.used[id]) > 0 }
+
+// apiNetworkLocked is the record in the API's words.
+func (s *Service) apiNetworkLocked(n *Network) apinet.Network {
+	out := apinet.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: n.Scope, Driver: n.Driver,
+		EnableIPv4: true, EnableIPv6: n.EnableIPv6, Internal: n.Internal,
+		IPAM:    apinet.IPAM{Driver: "default", Options: map[string]string{}, Config: []apinet.IPAMConfig{}},
+		Options: maps.Clone(n.Options), Labels: maps.Clone(n.Labels)}
+	if n.Subnet.IsValid() {
+		out.IPAM.Config = append(out.IPAM.Config, apinet.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway})
+	}
+	if out.Options == nil {
+		out.Options = map[string]string{}
+	}
+	if out.Labels == nil {
+		out.Labels = map[string]string{}
+	}
+	return out
+}
+
+// Remove answers DELETE /networks/{id}: a user network without
+// endpoints goes, record first, then its bridge.
+func (s *Service) Remove(ctx context.Context, ref string) error {
+	s.mu.Lock()
+	n, err := s.findLocked(ref)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	err = s.removeLocked(n)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.down(n)
+	return s.applyRules()
+}
+
+func (s *Service) removeLocked(n *Network) error {
+	if isPredefined(n) {
+		return errorf(errdefs.ErrPermissionDenied, "%s is a pre-defined network and cannot be removed", n.Name)
+	}
+	if s.hasEndpointsLocked(n.ID) {
+		return errorf(errdefs.ErrPermissionDenied, "error while removing network: network %s has active endpoints", n.Name)
+	}
+	if err := deleteKey(s.o.DB, networksBucket, n.ID); err != nil {
+		return errorf(errdefs.ErrUnknown, "error while removing network: %v", err)
+	}
+	delete(s.networks, n.ID)
+	delete(s.used, n.ID)
+	return nil
+}
+
+func isPredefined(n *Network) bool {
+	return n.Default || n.Driver == "host" || n.Driver == "null"
+}
+
+// Prune answers POST /networks/prune: every user network without
+// endpoints that passes the filters (until, label, label!) goes.
+func (s *Service) Prune(ctx context.Context, filters map[string][]string) (apinet.PruneReport, error) {
+	f, err := parseFilters(filters, "until", "label", "label!")
+	if err != nil {
+		return apinet.PruneReport{}, err
+	}
+	var gone []*Network
+	s.mu.Lock()
+	for _, n := range s.sortedNetworksLocked() {
+		if isPredefined(n) || s.hasEndpointsLocked(n.ID) || !f.match(n, false) {
+			continue
+		}
+		if err := s.removeLocked(n); err != nil {
+			s.logger(ctx).Warn("prune network", "network", n.Name, "err", err)
+			continue
+		}
+		gone = append(gone, n)
+	}
+	s.mu.Unlock()
+	rep := apinet.PruneReport{NetworksDeleted: []string{}}
+	for _, n := range gone {
+		s.down(n)
+		rep.NetworksDeleted = append(rep.NetworksDeleted, n.Name)
+	}
+	if len(gone) > 0 {
+		if err := s.applyRules(); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// filter is a parsed set of network filters: every key must match, any
+// value of a key may.
+type filter struct {
+	drivers, ids, names, scopes, labels, notLabels []string
+	custom, builtin                                bool
+	dangling                                       *bool
+	until                                          time.Time
+}
+
+func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
+	f := &filter{}
+	for k, vs := range in {
+		if !slices.Contains(allowed, k) {
+			return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter '%s'", k)
+		}
+		switch k {
+		case "driver":
+			f.drivers = vs
+		case "id":
+			f.ids = vs
+		case "name":
+			f.names = vs
+		case "scope":
+			f.scopes = vs
+		case "label":
+			f.labels = vs
+		case "label!":
+			f.notLabels = vs
+		case "type":
+			for _, v := range vs {
+				switch v {
+				case "custom":
+					f.custom = true
+				case "builtin":
+					f.builtin = true
+				default:
+					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter: 'type'='%s'", v)
+				}
+			}
+		case "dangling":
+			for _, v := range vs {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling=%s'", v)
+				}
+				f.dangling = &b
+			}
+		case "until":
+			for _, v := range vs {
+				t, err := parseUntil(v)
+				if err != nil {
+					return nil, err
+				}
+				f.until = t
+			}
+		}
+	}
+	return f, nil
+}
+
+// parseUntil reads a timestamp (RFC 3339, a date, or Unix seconds) or a
+// duration before now.
+func parseUntil(v string) (time.Time, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return time.Now().Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	if sec, err := strconv.ParseFloat(v, 64); err == nil {
+		return time.Unix(int64(sec), 0), nil
+	}
+	return time.Time{}, errorf(errdefs.ErrInvalidArgument, "invalid filter 'until=%s'", v)
+}
+
+func (f *filter) match(n *Network, inUse bool) bool {
+	if len(f.drivers) > 0 && !slices.Contains(f.drivers, n.Driver) {
+		return false
+	}
+	if len(f.scopes) > 0 && !slices.Contains(f.scopes, n.Scope) {
+		return false
+	}
+	if len(f.ids) > 0 && !slices.ContainsFunc(f.ids, func(p string) bool { return strings.HasPrefix(n.ID, p) }) {
+		return false
+	}
+	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(p string) bool { return nameMatch(p, n.Name) }) {
+		return false
+	}
+	if f.custom != f.builtin && f.custom == isPredefined(n) {
+		return false
+	}
+	if f.dangling != nil && *f.dangling == (inUse || isPredefined(n)) {
+		return false
+	}
+	if !f.until.IsZero() && !n.Created.Before(f.until) {
+		return false
+	}
+	for _, l := range f.labels {
+		if !hasLabel(n.Labels, l) {
+			return false
+		}
+	}
+	for _, l := range f.notLabels {
+		if hasLabel(n.Labels, l) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameMatch is dockerd's name filter: a regular expression searched in
+// the name, or a substring when it does not compile.
+func nameMatch(pattern, name string) bool {
+	if re, err := regexp.Compile(pattern); err == nil {
+		return re.MatchString(name)
+	}
+	return strings.Contains(name, pattern)
+}
+
+func hasLabel(labels map[string]string, want string) bool {
+	k, v, withValue := strings.Cut(want, "=")
+	got, ok := labels[k]
+	return ok && (!withValue || got == v)
+}
