@@ -193,3 +193,20 @@ func isNotFound(err error) bool {
 	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENOENT) ||
 		strings.Contains(err.Error(), "not found")
 }
+
+// DefaultRouteMTU is the MTU of the default route's link, 0 without one.
+func (d *Driver) DefaultRouteMTU() int {
+	rs, err := d.h.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return 0
+	}
+	for _, r := range rs {
+		if r.Dst != nil && r.Dst.IP != nil && !r.Dst.IP.IsUnspecified() {
+			continue
+		}
+		if l, err := d.h.LinkByIndex(r.LinkIndex); err == nil {
+			return l.Attrs().MTU
+		}
+	}
+	return 0
+}
