@@ -132,7 +132,7 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 func (s *Service) placeLocked(n *Network, ipam *apinet.IPAM) error {
 	for _, o := range s.networks {
 		if o.Name == n.Name {
-			return errorf(errdefs.ErrConflict, "network with name %s already exists", n.Name)
+			return errorf(errdefs.ErrAlreadyExists, "network with name %s already exists", n.Name)
 		}
 		if o.Bridge == n.Bridge {
 			return errorf(errdefs.ErrConflict, "bridge name %s is already used by network %s", n.Bridge, o.Name)

@@ -85,6 +85,8 @@ type Service struct {
 	// ruleMu orders rule updates: the state read and the table written
 	// under it, so an older state never overwrites a newer one.
 	ruleMu sync.Mutex
+
+	closeOnce sync.Once
 }
 
 var _ ContainerNetworks = (*Service)(nil)
@@ -147,6 +149,12 @@ func New(o Options) (s *Service, err error) {
 // sockets. Bridges, veths and rules stay for the next berthd (live
 // restore).
 func (s *Service) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.close() })
+	return err
+}
+
+func (s *Service) close() error {
 	s.mu.Lock()
 	for id, rs := range s.resv {
 		for _, r := range rs {

@@ -54,6 +54,9 @@ type PortBinding struct {
 	HostIP        netip.Addr // zero: every host address (0.0.0.0)
 	HostPort      uint16     // 0: a free port from the ephemeral range
 	ContainerPort uint16
+	// HostPortEnd, when set, makes HostPort..HostPortEnd a range to take
+	// the first free port from (-p 8000-8010:80); 0: HostPort alone.
+	HostPortEnd uint16
 }
 
 // PortMapping is a published port as set up: HostPort is the real one.

@@ -16,7 +16,8 @@
 //	      anything else forwarded to the upstreams
 //
 // Names are matched in lower case without the trailing dot; the answer
-// keeps the question's case. Forwarding asks each upstream in turn (UDP,
+// keeps the question's case. A name with the network's name as a domain
+// ("web.mynet", "db.mynet") is found too. Forwarding asks each upstream in turn (UDP,
 // again over TCP when the answer is truncated; a short timeout each) and
 // relays the first answer that is not SERVFAIL or REFUSED, NXDOMAIN
 // included; SERVFAIL when none answers.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	mdns "github.com/miekg/dns"
@@ -110,11 +111,41 @@ func (s *Server) answer(ctx context.Context, client netip.Addr, r *mdns.Msg) *md
 			}
 		}
 	} else if name != "" {
-		if addrs := s.lookup.LookupName(client, name); len(addrs) > 0 {
+		if addrs := s.lookupName(client, name); len(addrs) > 0 {
 			return local(r, addrRecords(q, addrs))
 		}
 	}
 	return s.forward(ctx, r)
+}
+
+// lookupName asks the Lookup for name, then, as Docker's resolver
+// does, for "NAME.NETWORK" (the network's name as a domain, either of
+// which may hold dots): the addresses of NAME whose PTR names are on
+// NETWORK, so an alias or short ID works with the suffix too.
+func (s *Server) lookupName(client netip.Addr, name string) []netip.Addr {
+	if addrs := s.lookup.LookupName(client, name); len(addrs) > 0 {
+		return addrs
+	}
+	for i := strings.IndexByte(name, '.'); i > 0 && i < len(name)-1; {
+		base, network := name[:i], name[i:] // network keeps its dot: ".mynet"
+		var out []netip.Addr
+		for _, a := range s.lookup.LookupName(client, base) {
+			if slices.ContainsFunc(s.lookup.LookupAddr(client, a), func(n string) bool {
+				return strings.HasSuffix(strings.ToLower(n), network)
+			}) {
+				out = append(out, a)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+		j := strings.IndexByte(name[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return nil
 }
 
 // rcode is an empty answer to r with code.

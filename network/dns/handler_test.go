@@ -56,6 +56,9 @@ func TestAnswer(t *testing.T) {
 	}{
 		{"name", clientIP, query("web.", mdns.TypeA), mdns.RcodeSuccess, 1},
 		{"case", clientIP, query("WeB.Net1.", mdns.TypeA), mdns.RcodeSuccess, 1},
+		{"alias with network", clientIP, query("DB.net1.", mdns.TypeA), mdns.RcodeSuccess, 1},
+		{"short id with network", clientIP, query("0123456789ab.net1.", mdns.TypeA), mdns.RcodeSuccess, 1},
+		{"alias with another network", clientIP, query("db.net2.", mdns.TypeA), mdns.RcodeServerFailure, 0},
 		{"alias", clientIP, query("db.", mdns.TypeA), mdns.RcodeSuccess, 1},
 		{"short id", clientIP, query("0123456789AB.", mdns.TypeA), mdns.RcodeSuccess, 1},
 		{"aaaa of v4 name", clientIP, query("web.", mdns.TypeAAAA), mdns.RcodeSuccess, 0},

@@ -20,12 +20,12 @@ import (
 type Lookup interface {
 	// LookupName returns the addresses of the container, alias or short
 	// ID name on the client's networks; name is lower case without the
-	// trailing dot, and may carry the network's name as a domain
-	// ("web.mynet"), which the Lookup matches too.
+	// trailing dot. (For "web.mynet" the server asks for "web" and keeps
+	// the addresses whose LookupAddr names end in ".mynet".)
 	LookupName(client netip.Addr, name string) []netip.Addr
-	// LookupAddr returns the names of addr on the client's networks, for
-	// PTR ("web.mynet"). LookupAddr(client, client) is not empty exactly
-	// when client is a container the server should answer.
+	// LookupAddr returns the names of addr on the client's networks,
+	// "container.network", for PTR. LookupAddr(client, client) is not
+	// empty exactly when client is a container the server should answer.
 	LookupAddr(client, addr netip.Addr) []string
 }
 
