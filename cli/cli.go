@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-dev/berth/cli/command"
 	"github.com/berth-dev/berth/cli/image"
+	"github.com/berth-dev/berth/cli/network"
 	"github.com/berth-dev/berth/cli/registry"
 	"github.com/berth-dev/berth/cli/system"
 	"github.com/berth-dev/berth/cli/volume"
@@ -95,6 +96,7 @@ func NewRoot(c *command.CLI) *cobra.Command {
 	root.AddCommand(image.TopLevel(c)...)
 	root.AddCommand(containerCommands(c)...)
 	root.AddCommand(volume.NewCommand(c))
+	root.AddCommand(network.NewCommand(c))
 	finish(root)
 	return root
 }

@@ -155,14 +155,7 @@ func (r psRow) Size() string {
 		format.HumanSizeWithPrecision(float64(r.s.SizeRootFs), 3))
 }
 
-func (r psRow) Labels() string {
-	var kv []string
-	for k, v := range r.s.Labels {
-		kv = append(kv, k+"="+v)
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ",")
-}
+func (r psRow) Labels() string { return format.Labels(r.s.Labels) }
 
 // Label is one label's value: {{.Label "com.example.x"}}.
 func (r psRow) Label(name string) string { return r.s.Labels[name] }

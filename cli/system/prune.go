@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
 	"github.com/berth-dev/berth/cli/container"
 	"github.com/berth-dev/berth/cli/format"
 	"github.com/berth-dev/berth/cli/image"
+	"github.com/berth-dev/berth/cli/network"
 	"github.com/berth-dev/berth/cli/volume"
 )
 
@@ -34,10 +34,6 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 				return nil
 			}
 			ctx := cmd.Context()
-			api, err := c.Client()
-			if err != nil {
-				return err
-			}
 			var total uint64
 			n, err := container.Prune(ctx, c, f)
 			if err != nil {
@@ -46,10 +42,8 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			total += n
 			// A daemon without networking yet answers 501: nothing to
 			// prune there.
-			if res, err := api.NetworkPrune(ctx, client.NetworkPruneOptions{Filters: f}); err != nil && !errdefs.IsNotImplemented(err) {
+			if err := network.Prune(ctx, c, f); err != nil && !errdefs.IsNotImplemented(err) {
 				return err
-			} else if err == nil && len(res.Report.NetworksDeleted) > 0 {
-				fmt.Fprintf(c.Out, "Deleted Networks:\n%s\n\n", strings.Join(res.Report.NetworksDeleted, "\n"))
 			}
 			if volumes {
 				if n, err = volume.Prune(ctx, c, false, f); err != nil {

@@ -2,7 +2,6 @@ package volume
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -23,10 +22,10 @@ func newCreateCommand(c *command.CLI) *cobra.Command {
 				o.Name = args[0]
 			}
 			var err error
-			if o.DriverOpts, err = keyValues(opts, "opt"); err != nil {
+			if o.DriverOpts, err = command.KeyValues(opts, "opt"); err != nil {
 				return err
 			}
-			if o.Labels, err = keyValues(labels, "label"); err != nil {
+			if o.Labels, err = command.KeyValues(labels, "label"); err != nil {
 				return err
 			}
 			api, err := c.Client()
@@ -46,17 +45,4 @@ func newCreateCommand(c *command.CLI) *cobra.Command {
 	f.StringArrayVarP(&opts, "opt", "o", nil, "Set driver specific options")
 	f.StringArrayVar(&labels, "label", nil, "Set metadata for a volume")
 	return cmd
-}
-
-// keyValues reads KEY=VALUE flags (a label may go without a value).
-func keyValues(list []string, flag string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range list {
-		k, v, ok := strings.Cut(kv, "=")
-		if k == "" || !ok && flag != "label" {
-			return nil, fmt.Errorf("invalid argument %q for \"--%s\" flag: expected KEY=VALUE", kv, flag)
-		}
-		out[k] = v
-	}
-	return out, nil
 }

@@ -3,7 +3,6 @@ package volume
 import (
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
@@ -76,14 +75,7 @@ func (r volumeRow) Mountpoint() string { return r.v.Mountpoint }
 func (r volumeRow) CreatedAt() string  { return r.v.CreatedAt }
 
 // Labels is "k=v,k2=v2", sorted.
-func (r volumeRow) Labels() string {
-	var kv []string
-	for k, v := range r.v.Labels {
-		kv = append(kv, k+"="+v)
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ",")
-}
+func (r volumeRow) Labels() string { return format.Labels(r.v.Labels) }
 
 // Label is the value of one label.
 func (r volumeRow) Label(name string) string { return r.v.Labels[name] }

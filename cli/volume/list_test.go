@@ -2,7 +2,6 @@ package volume
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
 
 	"github.com/moby/moby/api/types/volume"
@@ -32,27 +31,6 @@ func TestWriteVolumes(t *testing.T) {
 		}
 		if got := buf.String(); got != tc.want {
 			t.Errorf("format %q: got\n%q\nwant\n%q", tc.format, got, tc.want)
-		}
-	}
-}
-
-func TestKeyValues(t *testing.T) {
-	for _, tc := range []struct {
-		in   []string
-		flag string
-		want string // "" means an error
-	}{
-		{[]string{"type=tmpfs", "o=size=1m,uid=1"}, "opt", "map[o:size=1m,uid=1 type:tmpfs]"},
-		{[]string{"novalue"}, "label", "map[novalue:]"},
-		{[]string{"novalue"}, "opt", ""},
-		{[]string{"=x"}, "label", ""},
-	} {
-		got, err := keyValues(tc.in, tc.flag)
-		switch {
-		case tc.want == "" && err == nil:
-			t.Errorf("keyValues(%q, %s): got %v, want an error", tc.in, tc.flag, got)
-		case tc.want != "" && (err != nil || fmt.Sprint(got) != tc.want):
-			t.Errorf("keyValues(%q, %s): got %v %v, want %s", tc.in, tc.flag, got, err, tc.want)
 		}
 	}
 }
