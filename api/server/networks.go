@@ -256,9 +256,11 @@ func (nr *networkRouter) prune(w http.ResponseWriter, r *http.Request) error {
 }
 
 // networkForVersion is n as the request's API version shows it: empty
-// maps as {} (dockerd never writes null there), and no EnableIPv4 before
-// API 1.48, which added it.
+// maps as {} (dockerd never writes null there), no Status (the address
+// use, a field of API 1.52, past berthd's MaxAPIVersion) and no
+// EnableIPv4 before API 1.48, which added it.
 func networkForVersion(ctx context.Context, n network.Inspect) any {
+	n.Status = nil
 	if n.Options == nil {
 		n.Options = map[string]string{}
 	}

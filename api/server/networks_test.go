@@ -325,3 +325,28 @@ func FuzzNetworkRequests(f *testing.F) {
 		}
 	})
 }
+
+func TestNetworkInspectFields(t *testing.T) {
+	fake, do := networkServer(t)
+	fake.nets[3].Status = &network.Status{IPAM: network.IPAMStatus{Subnets: network.SubnetStatuses{
+		netip.MustParsePrefix("172.17.0.0/16"): {IPsInUse: 4}}}}
+	for _, tc := range []struct {
+		version    string
+		enableIPv4 bool
+	}{{"1.47", false}, {"1.48", true}, {"1.51", true}} {
+		w := do("GET", "/v"+tc.version+"/networks/front", "")
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil {
+			t.Fatalf("API %s: %v: %s", tc.version, err, w.Body)
+		}
+		if _, ok := raw["Status"]; ok {
+			t.Errorf("API %s: got Status %s, want none (a field of API 1.52)", tc.version, raw["Status"])
+		}
+		if _, ok := raw["EnableIPv4"]; ok != tc.enableIPv4 {
+			t.Errorf("API %s: EnableIPv4 present: got %v, want %v", tc.version, ok, tc.enableIPv4)
+		}
+		if !strings.Contains(string(raw["Containers"]), `"c1":{"Name":"c1"`) {
+			t.Errorf("API %s: got Containers %s, want c1", tc.version, raw["Containers"])
+		}
+	}
+}
