@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/containerd/errdefs"
 
@@ -113,17 +112,22 @@ func checkPort(p PortBinding) error {
 func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error) {
 	defer func() {
 		if err != nil {
-			s.leave(ctx, c.ID, j.Endpoints)
+			if uerr := s.leave(ctx, c.ID, j.Endpoints); uerr != nil {
+				s.logger(ctx).Warn("undo attach", "container", c.ID, "err", uerr)
+			}
 			j = Joined{}
 		}
 	}()
-	portsDone := false
+	// The first endpoint on a network that is not internal gives the
+	// default route and gets the published ports, as Docker's gateway
+	// endpoint does.
+	routed := false
 	for _, a := range c.Attachments {
-		ports := c.Ports
-		if portsDone {
-			ports = nil
+		var ports []PortBinding
+		if !routed {
+			ports = c.Ports
 		}
-		e, err := s.join(ctx, c, a, len(j.Endpoints) == 0, ports)
+		e, err := s.join(ctx, c, a, !routed, ports)
 		if err != nil {
 			return j, err
 		}
@@ -131,11 +135,9 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 			continue
 		}
 		j.Endpoints = append(j.Endpoints, *e)
-		if !s.networkOf(e).Internal {
-			portsDone = true
-		}
+		routed = routed || e.Gateway.IsValid()
 	}
-	if len(c.Ports) > 0 && portsDone {
+	if len(c.Ports) > 0 && routed {
 		if err := s.applyRules(); err != nil {
 			return j, err
 		}
@@ -151,27 +153,21 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 	return j, nil
 }
 
-func (s *Service) networkOf(e *Endpoint) Network {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n := s.networks[e.NetworkID]; n != nil {
-		return *n
-	}
-	return Network{}
-}
-
 // join makes one endpoint: the record (the address lease) under the
-// lock, then the veth pair, then the host ports. ports are published on
-// this endpoint unless its network is internal. A nil endpoint means
-// the attachment asked for no network (the default one, disabled).
-func (s *Service) join(ctx context.Context, c Container, a Attachment, first bool, ports []PortBinding) (_ *Endpoint, err error) {
+// lock, then the veth pair, then the host ports. When route is set and
+// the network is not internal, the endpoint gives the default route and
+// ports are published on it. A nil endpoint means the attachment asked
+// for no network (the default one, disabled).
+func (s *Service) join(ctx context.Context, c Container, a Attachment, route bool, ports []PortBinding) (_ *Endpoint, err error) {
 	e, n, err := s.lease(c, a)
 	if e == nil || err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
-			s.leave(ctx, c.ID, []Endpoint{*e})
+			if uerr := s.leave(ctx, c.ID, []Endpoint{*e}); uerr != nil {
+				s.logger(ctx).Warn("undo join", "container", c.ID, "network", n.Name, "err", uerr)
+			}
 		}
 	}()
 	var mac net.HardwareAddr
@@ -179,11 +175,11 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, first boo
 		mac, _ = net.ParseMAC(e.MAC)
 	}
 	be := bridge.Endpoint{Bridge: n.Bridge, HostIf: e.HostIf, NetNS: c.NetNS, IfName: e.IfName, Address: e.Address,
-		Gateway: e.Gateway, MAC: mac, MTU: n.MTU, DefaultRoute: first && !n.Internal}
+		Gateway: e.Gateway, MAC: mac, MTU: n.MTU, DefaultRoute: route && !n.Internal}
 	if err := s.drv.AddEndpoint(be); err != nil {
 		return nil, fmt.Errorf("connect container %s to network %s: %w", c.Name, n.Name, err)
 	}
-	if n.Internal || len(ports) == 0 {
+	if !route || n.Internal || len(ports) == 0 {
 		return e, nil
 	}
 	if err := s.publish(e, ports); err != nil {
@@ -215,9 +211,10 @@ func (s *Service) lease(c Container, a Attachment) (*Endpoint, Network, error) {
 	id := newID()
 	e := &Endpoint{ID: id, NetworkID: n.ID, NetworkName: n.Name, ContainerID: c.ID, ContainerName: c.Name,
 		Aliases: slices.Clone(a.Aliases), Address: netip.PrefixFrom(addr, n.Subnet.Bits()),
-		MAC: a.MAC, IfName: freeIfName(mine), HostIf: bridge.HostIfName(id)}
-	if e.MAC == "" {
-		e.MAC = bridge.MAC(addr).String()
+		IfName: freeIfName(mine), HostIf: bridge.HostIfName(id)}
+	e.MAC = bridge.MAC(addr).String()
+	if hw, err := net.ParseMAC(a.MAC); err == nil {
+		e.MAC = hw.String()
 	}
 	if !n.Internal {
 		e.Gateway = n.Gateway
@@ -261,6 +258,7 @@ func (s *Service) publish(e *Endpoint, ports []PortBinding) (err error) {
 	var maps []PortMapping
 	for _, p := range ports {
 		m := PortMapping{PortBinding: p, ContainerIP: e.Address.Addr()}
+		m.HostPortEnd = 0 // the port taken from a range is HostPort
 		if s.o.Reserve != nil {
 			var r Reservation
 			if err := s.inNS(func() (err error) { r, err = s.o.Reserve(p); return err }); err != nil {
@@ -305,8 +303,6 @@ func (s *Service) Detach(ctx context.Context, containerID string) error {
 // leave removes endpoints: veth, held ports, record; then the rules when
 // ports went.
 func (s *Service) leave(ctx context.Context, containerID string, eps []Endpoint) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
 	var first error
 	hadPorts := false
 	for _, e := range eps {
@@ -331,18 +327,15 @@ func (s *Service) leave(ctx context.Context, containerID string, eps []Endpoint)
 			first = err
 		}
 	}
-	if first != nil {
-		s.logger(ctx).Warn("detach", "container", containerID, "err", first)
-	}
 	return first
 }
 
 // Connect adds a running container to one more network.
 func (s *Service) Connect(ctx context.Context, c Container, att Attachment) (Endpoint, error) {
 	s.mu.Lock()
-	none := len(s.endpointsOfLocked(func(e *Endpoint) bool { return e.ContainerID == c.ID })) == 0
+	routed := len(s.endpointsOfLocked(func(e *Endpoint) bool { return e.ContainerID == c.ID && e.Gateway.IsValid() })) > 0
 	s.mu.Unlock()
-	e, err := s.join(ctx, c, att, none, nil)
+	e, err := s.join(ctx, c, att, !routed, nil)
 	if err != nil {
 		return Endpoint{}, err
 	}

@@ -28,7 +28,9 @@ func (s *Service) Restore(ctx context.Context, running map[string]string) error 
 	}
 	s.mu.Unlock()
 	for _, e := range dead {
-		s.leave(ctx, e.ContainerID, []Endpoint{e})
+		if err := s.leave(ctx, e.ContainerID, []Endpoint{e}); err != nil {
+			s.logger(ctx).Warn("restore: remove endpoint of a dead container", "container", e.ContainerID, "err", err)
+		}
 	}
 	keep := map[string]bool{}
 	for _, e := range kept {

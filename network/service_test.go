@@ -519,3 +519,74 @@ func TestPortsAndRestore(t *testing.T) {
 		t.Errorf("ports still held after detach: %v", fp.held)
 	}
 }
+
+// routesIn are the container's IPv4 routes, as "dst via gw dev".
+func routesIn(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	err := testnetns.Do(path, func() error {
+		rs, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+		for _, r := range rs {
+			l, _ := netlink.LinkByIndex(r.LinkIndex)
+			dst := "default"
+			if r.Dst != nil && r.Dst.String() != "0.0.0.0/0" {
+				dst = r.Dst.String()
+			}
+			s := dst
+			if r.Gw != nil {
+				s += " via " + r.Gw.String()
+			}
+			if l != nil {
+				s += " dev " + l.Attrs().Name
+			}
+			out = append(out, s)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestInternalNetworkRoute(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	if _, err := e.s.Create(ctx, apinet.CreateRequest{Name: "in", Internal: true,
+		IPAM: &apinet.IPAM{Config: []apinet.IPAMConfig{{Subnet: netip.MustParsePrefix("10.50.0.0/24")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustCreate("out", apinet.IPAMConfig{Subnet: netip.MustParsePrefix("10.51.0.0/24")})
+	// Internal first: the default route comes from the second network.
+	c := e.container("r", Attachment{Network: "in"}, Attachment{Network: "out"})
+	j, err := e.s.Attach(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Endpoints[0].Gateway.IsValid() || j.Endpoints[1].Gateway.String() != "10.51.0.1" {
+		t.Errorf("gateways: got %s and %s, want none and 10.51.0.1", j.Endpoints[0].Gateway, j.Endpoints[1].Gateway)
+	}
+	got := strings.Join(routesIn(t, c.NetNS), ", ")
+	want := "default via 10.51.0.1 dev eth1, 10.50.0.0/24 dev eth0, 10.51.0.0/24 dev eth1"
+	if got != want {
+		t.Errorf("routes in the container: got %s, want %s", got, want)
+	}
+	only := e.container("o", Attachment{Network: "in"})
+	if _, err := e.s.Attach(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(routesIn(t, only.NetNS), ", "); got != "10.50.0.0/24 dev eth0" {
+		t.Errorf("routes on an internal network only: got %s, want 10.50.0.0/24 dev eth0", got)
+	}
+	err = e.s.Validate(ctx, "container:x", nil, []PortBinding{{Proto: "tcp", HostPort: 80, ContainerPort: 80}})
+	wantErr(t, err, errdefs.ErrInvalidArgument, "conflicting options: port publishing and the container type network mode")
+	err = e.s.Validate(ctx, "out", []Attachment{{Network: "out"}}, []PortBinding{{Proto: "icmp", ContainerPort: 80}})
+	wantErr(t, err, errdefs.ErrInvalidArgument, "invalid proto: icmp")
+	for _, id := range []string{"r", "o"} {
+		if err := e.s.Detach(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.checkClean("in")
+	e.checkClean("out")
+}
