@@ -12,7 +12,7 @@ import (
 // forward asks the upstreams in turn and relays the first answer that
 // is not SERVFAIL or REFUSED (NXDOMAIN is an answer); when every upstream
 // failed so, the last such answer, and SERVFAIL when none answered.
-func (s *Server) forward(ctx context.Context, r *mdns.Msg) *mdns.Msg {
+func (s *Server) forward(ctx context.Context, client netip.Addr, r *mdns.Msg) *mdns.Msg {
 	select {
 	case s.forwards <- struct{}{}:
 		defer func() { <-s.forwards }()
@@ -22,7 +22,7 @@ func (s *Server) forward(ctx context.Context, r *mdns.Msg) *mdns.Msg {
 	}
 	q := upstreamQuery(r)
 	var last *mdns.Msg
-	for _, up := range s.upstreams() {
+	for _, up := range s.upstreamsOf(client) {
 		if !up.IsValid() || s.listening(up) {
 			continue
 		}
@@ -44,6 +44,16 @@ func (s *Server) forward(ctx context.Context, r *mdns.Msg) *mdns.Msg {
 		return relay(r, last)
 	}
 	return rcode(r, mdns.RcodeServerFailure)
+}
+
+// upstreamsOf are the resolvers client's queries are forwarded to.
+func (s *Server) upstreamsOf(client netip.Addr) []netip.AddrPort {
+	if c, ok := s.lookup.(ClientUpstreams); ok {
+		if ups, ok := c.LookupUpstreams(client); ok {
+			return ups
+		}
+	}
+	return s.upstreams()
 }
 
 // upstreamQuery is r's question as berthd asks it: a new ID, r's RD and

@@ -115,7 +115,7 @@ func (s *Server) answer(ctx context.Context, client netip.Addr, r *mdns.Msg) *md
 			return local(r, addrRecords(q, addrs))
 		}
 	}
-	return s.forward(ctx, r)
+	return s.forward(ctx, client, r)
 }
 
 // lookupName asks the Lookup for name, then, as Docker's resolver

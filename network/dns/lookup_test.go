@@ -12,6 +12,12 @@ import (
 type fakeLookup struct {
 	names map[string][]netip.Addr
 	ptrs  map[netip.Addr][]string
+	ups   map[netip.Addr][]netip.AddrPort // clients with their own upstreams
+}
+
+func (f *fakeLookup) LookupUpstreams(client netip.Addr) ([]netip.AddrPort, bool) {
+	u, ok := f.ups[client]
+	return u, ok
 }
 
 func (f *fakeLookup) LookupName(client netip.Addr, name string) []netip.Addr {
@@ -32,6 +38,10 @@ var (
 	clientIP   = netip.MustParseAddr("10.53.0.2")
 	strangerIP = netip.MustParseAddr("10.53.0.4")
 	webIP      = netip.MustParseAddr("10.53.0.10")
+	// internalIP is a client only on internal networks: no forwarding.
+	internalIP = netip.MustParseAddr("10.53.0.5")
+	// ownDNSIP is a client with its own upstreams (--dns), dead ones.
+	ownDNSIP = netip.MustParseAddr("10.53.0.6")
 )
 
 // testLookup: "client" asks; "web" (alias "db", short ID "0123456789ab")
@@ -50,7 +60,10 @@ func testLookup() *fakeLookup {
 			clientIP:                       {"client.net1"},
 			webIP:                          {"web.net1"},
 			netip.MustParseAddr("fd00::6"): {"six.net1"},
+			internalIP:                     {"internal.net2"},
+			ownDNSIP:                       {"owndns.net1"},
 		},
+		ups: map[netip.Addr][]netip.AddrPort{internalIP: nil, ownDNSIP: {deadUpstream}},
 	}
 	for i := range 100 {
 		f.names["many"] = append(f.names["many"], netip.AddrFrom4([4]byte{10, 54, byte(i / 200), byte(1 + i%200)}))

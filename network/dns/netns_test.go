@@ -52,7 +52,7 @@ func newEnv(t *testing.T) *env {
 		if err := netlink.LinkAdd(br); err != nil {
 			return fmt.Errorf("add bridge: %w", err)
 		}
-		for _, a := range []string{"10.53.0.1/24", "10.53.0.2/24", "10.53.0.3/24", "10.53.0.4/24", "10.53.1.1/24"} {
+		for _, a := range []string{"10.53.0.1/24", "10.53.0.2/24", "10.53.0.3/24", "10.53.0.4/24", "10.53.0.5/24", "10.53.0.6/24", "10.53.1.1/24"} {
 			if err := netlink.AddrAdd(br, &netlink.Addr{IPNet: mustIPNet(a)}); err != nil {
 				return fmt.Errorf("add address %s: %w", a, err)
 			}

@@ -29,6 +29,16 @@ type Lookup interface {
 	LookupAddr(client, addr netip.Addr) []string
 }
 
+// ClientUpstreams may be implemented by a Lookup to choose, client by
+// client, where the names it does not know go, as Docker's resolver
+// forwards a container's queries to its --dns servers, and nowhere from
+// a container only on internal networks.
+type ClientUpstreams interface {
+	// LookupUpstreams returns the client's resolvers; ok false:
+	// Options.Upstreams; ok true and none: no forwarding (SERVFAIL).
+	LookupUpstreams(client netip.Addr) (ups []netip.AddrPort, ok bool)
+}
+
 // Options configure a Server.
 type Options struct {
 	Lookup Lookup

@@ -140,6 +140,35 @@ func TestServerUpstreams(t *testing.T) {
 	}
 }
 
+// TestServerClientUpstreams: a Lookup that names a client's upstreams
+// wins over the server's; none means no forwarding.
+func TestServerClientUpstreams(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		from   netip.Addr
+		q      string
+		rcode  int
+		answer int
+	}{
+		{"default upstreams", clientIP, "example.com.", mdns.RcodeSuccess, 1},
+		{"internal only", internalIP, "example.com.", mdns.RcodeServerFailure, 0},
+		{"internal, a container", internalIP, "web.", mdns.RcodeSuccess, 1},
+		{"own dead upstream", ownDNSIP, "example.com.", mdns.RcodeServerFailure, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := e.ask(t, "udp", tt.from, gwIP, query(tt.q, mdns.TypeA))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Rcode != tt.rcode || len(r.Answer) != tt.answer {
+				t.Errorf("got rcode %s, %d answers, want %s and %d", mdns.RcodeToString[r.Rcode], len(r.Answer), mdns.RcodeToString[tt.rcode], tt.answer)
+			}
+		})
+	}
+}
+
 // TestServerStranger: an address that is no container gets REFUSED, a
 // local name and a forward alike.
 func TestServerStranger(t *testing.T) {
