@@ -19,12 +19,11 @@
 // keeps the question's case. A name with the network's name as a domain
 // ("web.mynet", "db.mynet") is found too. Forwarding asks each upstream
 // in turn (UDP, again over TCP when the answer is truncated; a short
-// timeout each) and
-// relays the first answer that is not SERVFAIL or REFUSED, NXDOMAIN
-// included; SERVFAIL when none answers. The upstreams are the host's
-// (Options.Upstreams), unless the Lookup names the client's own
-// (ClientUpstreams: a container's --dns, or none from internal
-// networks).
+// timeout each) and relays the first answer that is not SERVFAIL or
+// REFUSED, NXDOMAIN included; SERVFAIL when none answers. The upstreams
+// are the host's (Options.Upstreams), unless the Lookup names the
+// client's own (ClientUpstreams: a container's --dns, or none from
+// internal networks).
 //
 // # Who is answered
 //
