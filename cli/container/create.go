@@ -81,6 +81,10 @@ func create(ctx context.Context, c *command.CLI, cfg *containerConfig, o *create
 	}
 	opts := client.ContainerCreateOptions{Config: cfg.Config, HostConfig: cfg.HostConfig, NetworkingConfig: cfg.Network,
 		Platform: platform, Name: o.name}
+	later, err := laterNetworks(ctx, api, &opts)
+	if err != nil {
+		return "", err
+	}
 	res, err := api.ContainerCreate(ctx, opts)
 	if err != nil && errdefs.IsNotFound(err) && (o.pull == "missing" || o.pull == "") && strings.Contains(strings.ToLower(err.Error()), "image") {
 		fmt.Fprintf(c.Err, "Unable to find image '%s' locally\n", familiarTagged(cfg.Config.Image))
@@ -93,6 +97,9 @@ func create(ctx context.Context, c *command.CLI, cfg *containerConfig, o *create
 		if cidfile != nil {
 			os.Remove(o.cidfile)
 		}
+		return "", err
+	}
+	if err := connectLater(ctx, api, res.ID, later); err != nil {
 		return "", err
 	}
 	for _, w := range res.Warnings {

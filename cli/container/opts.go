@@ -21,7 +21,7 @@ type createFlags struct {
 	logOpts, sysctls, devices, addHosts     []string
 	dns, dnsSearch, dnsOptions, groupAdd    []string
 	entrypoint, hostname, domainname, name  string
-	user, workdir, restart, network         string
+	user, workdir, restart                  string
 	memory, memorySwap, memoryReservation   string
 	shmSize, cpus, cpusetCPUs, cpusetMems   string
 	healthCmd, healthInterval               string
@@ -37,6 +37,7 @@ type createFlags struct {
 	interactive, tty, publishAll, readOnly  bool
 	privileged, init, noHealthcheck, rm     bool
 	oomKillDisable, quiet                   bool
+	networkFlags
 }
 
 func (o *createFlags) register(f *pflag.FlagSet) {
@@ -72,9 +73,7 @@ func (o *createFlags) register(f *pflag.FlagSet) {
 	f.StringVarP(&o.user, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
 	f.StringVarP(&o.workdir, "workdir", "w", "", "Working directory inside the container")
 	f.StringVar(&o.restart, "restart", "no", "Restart policy to apply when a container exits")
-	f.StringVar(&o.network, "network", "", "Connect a container to a network")
-	f.StringVar(&o.network, "net", "", "Connect a container to a network")
-	f.MarkHidden("net")
+	o.networkFlags.register(f)
 	f.StringVarP(&o.memory, "memory", "m", "", "Memory limit")
 	f.StringVar(&o.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
 	f.StringVar(&o.memoryReservation, "memory-reservation", "", "Memory soft limit")
@@ -160,6 +159,10 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 	if err != nil {
 		return nil, err
 	}
+	netMode, endpoints, err := o.networkFlags.parse()
+	if err != nil {
+		return nil, err
+	}
 	restart, err := parseRestart(o.restart)
 	if err != nil {
 		return nil, err
@@ -171,7 +174,7 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 		Binds: binds(o.volumes), VolumesFrom: o.volumesFrom, PortBindings: bindings, PublishAllPorts: o.publishAll, RestartPolicy: restart,
 		AutoRemove: o.rm, CapAdd: o.capAdd, CapDrop: o.capDrop, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
 		ExtraHosts: o.addHosts, DNSSearch: o.dnsSearch, DNSOptions: o.dnsOptions, GroupAdd: o.groupAdd,
-		NetworkMode: container.NetworkMode(o.network), IpcMode: container.IpcMode(o.ipc), PidMode: container.PidMode(o.pid),
+		NetworkMode: netMode, IpcMode: container.IpcMode(o.ipc), PidMode: container.PidMode(o.pid),
 		UTSMode: container.UTSMode(o.uts), UsernsMode: container.UsernsMode(o.userns), CgroupnsMode: container.CgroupnsMode(o.cgroupns),
 		Runtime: o.runtime, OomScoreAdj: o.oomScoreAdj, ContainerIDFile: o.cidfile,
 		LogConfig: container.LogConfig{Type: o.logDriver},
@@ -251,7 +254,7 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 			cfg.Volumes[v] = struct{}{}
 		}
 	}
-	return &containerConfig{Config: cfg, HostConfig: hc, Network: &network.NetworkingConfig{}}, nil
+	return &containerConfig{Config: cfg, HostConfig: hc, Network: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
 }
 
 func (o *createFlags) resources(r *container.Resources, changed func(string) bool) error {

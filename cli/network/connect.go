@@ -55,7 +55,7 @@ func (o *connectFlags) register(f *pflag.FlagSet) {
 func (o *connectFlags) endpoint() (*network.EndpointSettings, error) {
 	es := &network.EndpointSettings{Aliases: o.aliases, Links: o.links, GwPriority: o.gwPriority}
 	var err error
-	if es.IPAMConfig, err = endpointIPAM(o.ip, o.ip6); err != nil {
+	if es.IPAMConfig, err = EndpointIPAM(o.ip, o.ip6); err != nil {
 		return nil, err
 	}
 	if len(o.driverOpts) > 0 {
@@ -66,8 +66,9 @@ func (o *connectFlags) endpoint() (*network.EndpointSettings, error) {
 	return es, nil
 }
 
-// endpointIPAM is the static addresses of --ip and --ip6 (nil: none).
-func endpointIPAM(ip, ip6 string) (*network.EndpointIPAMConfig, error) {
+// EndpointIPAM is the static addresses of --ip and --ip6 (nil: none);
+// run and create share it.
+func EndpointIPAM(ip, ip6 string) (*network.EndpointIPAMConfig, error) {
 	if ip == "" && ip6 == "" {
 		return nil, nil
 	}
