@@ -77,35 +77,57 @@ func (s *Service) apiNetworkLocked(n *Network) apinet.Network {
 }
 
 // Remove answers DELETE /networks/{id}: a user network without
-// endpoints goes, record first, then its bridge.
+// endpoints goes.
 func (s *Service) Remove(ctx context.Context, ref string) error {
 	s.mu.Lock()
 	n, err := s.findLocked(ref)
-	if err != nil {
-		s.mu.Unlock()
-		return err
+	if err == nil {
+		err = s.takeLocked(n)
 	}
-	err = s.removeLocked(n)
 	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	s.down(n)
+	if err := s.finishRemove(n); err != nil {
+		return err
+	}
 	return s.applyRules()
 }
 
-func (s *Service) removeLocked(n *Network) error {
+// takeLocked checks that n may go and takes it out of the map, so no
+// container joins it any more.
+func (s *Service) takeLocked(n *Network) error {
 	if isPredefined(n) {
 		return errorf(errdefs.ErrPermissionDenied, "%s is a pre-defined network and cannot be removed", n.Name)
 	}
 	if s.hasEndpointsLocked(n.ID) {
 		return errorf(errdefs.ErrPermissionDenied, "error while removing network: network %s has active endpoints", n.Name)
 	}
-	if err := deleteKey(s.o.DB, networksBucket, n.ID); err != nil {
+	delete(s.networks, n.ID)
+	return nil
+}
+
+// finishRemove removes a taken network's bridge and DNS listener, then
+// its record (outside the lock: a DNS query in flight may need it). The
+// bridge goes first: a crash in between leaves a network whose bridge
+// New makes again, never a bridge nobody owns. On error the network is
+// put back.
+func (s *Service) finishRemove(n *Network) error {
+	s.down(n)
+	s.mu.Lock()
+	err := deleteKey(s.o.DB, networksBucket, n.ID)
+	if err != nil {
+		s.networks[n.ID] = n
+	} else {
+		delete(s.used, n.ID)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		if uerr := s.up(n); uerr != nil {
+			s.log.Warn("undo network removal", "network", n.Name, "err", uerr)
+		}
 		return errorf(errdefs.ErrUnknown, "error while removing network: %v", err)
 	}
-	delete(s.networks, n.ID)
-	delete(s.used, n.ID)
 	return nil
 }
 
@@ -120,22 +142,25 @@ func (s *Service) Prune(ctx context.Context, filters map[string][]string) (apine
 	if err != nil {
 		return apinet.PruneReport{}, err
 	}
-	var gone []*Network
+	var taken []*Network
 	s.mu.Lock()
 	for _, n := range s.sortedNetworksLocked() {
 		if isPredefined(n) || s.hasEndpointsLocked(n.ID) || !f.match(n, false) {
 			continue
 		}
-		if err := s.removeLocked(n); err != nil {
+		if s.takeLocked(n) == nil {
+			taken = append(taken, n)
+		}
+	}
+	s.mu.Unlock()
+	rep := apinet.PruneReport{NetworksDeleted: []string{}}
+	var gone []*Network
+	for _, n := range taken {
+		if err := s.finishRemove(n); err != nil {
 			s.logger(ctx).Warn("prune network", "network", n.Name, "err", err)
 			continue
 		}
 		gone = append(gone, n)
-	}
-	s.mu.Unlock()
-	rep := apinet.PruneReport{NetworksDeleted: []string{}}
-	for _, n := range gone {
-		s.down(n)
 		rep.NetworksDeleted = append(rep.NetworksDeleted, n.Name)
 	}
 	if len(gone) > 0 {

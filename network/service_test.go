@@ -590,3 +590,35 @@ func TestInternalNetworkRoute(t *testing.T) {
 	e.checkClean("in")
 	e.checkClean("out")
 }
+
+func TestPrune(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.mustCreate("idle")
+	if _, err := e.s.Create(ctx, apinet.CreateRequest{Name: "kept", Labels: map[string]string{"keep": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustCreate("busy")
+	c := e.container("p", Attachment{Network: "busy"})
+	if _, err := e.s.Attach(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.s.Prune(ctx, map[string][]string{"label!": {"keep"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rep.NetworksDeleted, " "); got != "idle" {
+		t.Errorf("pruned: got %q, want idle", got)
+	}
+	list, _ := e.s.List(ctx, nil)
+	var names []string
+	for _, n := range list {
+		names = append(names, n.Name)
+	}
+	if got, want := strings.Join(names, " "), "bridge busy host kept none"; got != want {
+		t.Errorf("left: got %s, want %s", got, want)
+	}
+	if err := e.s.Detach(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+}

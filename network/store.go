@@ -38,6 +38,12 @@ func (s *Service) load() error {
 		}); err != nil {
 			return err
 		}
+		var orphans [][]byte
+		defer func() {
+			for _, k := range orphans {
+				eb.Delete(k)
+			}
+		}()
 		return eb.ForEach(func(k, v []byte) error {
 			var e Endpoint
 			if err := json.Unmarshal(v, &e); err != nil || e.ID != string(k) {
@@ -46,6 +52,7 @@ func (s *Service) load() error {
 			}
 			if s.networks[e.NetworkID] == nil {
 				s.log.Warn("endpoint of a missing network dropped", "endpoint", e.ID, "network", e.NetworkID)
+				orphans = append(orphans, slices.Clone(k))
 				return nil
 			}
 			s.addEndpointLocked(&e)
