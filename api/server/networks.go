@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
@@ -157,15 +156,12 @@ func (nr *networkRouter) create(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, resp)
 }
 
-// checkNetworkCreate refuses what no network driver of berth's can make.
+// checkNetworkCreate refuses what no network driver of berth's can make
+// (the service checks names, drivers and addresses).
 func checkNetworkCreate(req network.CreateRequest) error {
 	switch {
-	case strings.TrimSpace(req.Name) == "":
-		return errorf(errdefs.ErrInvalidArgument, "network name must not be empty")
 	case predefinedNetworks[req.Name]:
 		return errorf(errdefs.ErrPermissionDenied, "operation is not permitted on predefined %s network", req.Name)
-	case strings.ContainsAny(req.Name, "/\x00\n"):
-		return errorf(errdefs.ErrInvalidArgument, "invalid network name %q: it must not contain '/' or control characters", req.Name)
 	case req.Scope == "swarm" || req.Scope == "global" || req.Ingress || req.Driver == "overlay":
 		return errorf(errdefs.ErrUnavailable, "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.")
 	case req.Scope != "" && req.Scope != "local":
