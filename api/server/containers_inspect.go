@@ -32,8 +32,8 @@ func (cr *containerRouter) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 // legacyNetworkSettings carries the fields API versions before 1.52 send
-// at the top of NetworkSettings (deprecated since 1.21): empty, since no
-// container has an address of its own yet.
+// at the top of NetworkSettings (deprecated since 1.21): the endpoint on
+// the default bridge network, as dockerd fills them, else empty.
 type legacyNetworkSettings struct {
 	container.NetworkSettings
 	Bridge                 string
@@ -72,7 +72,25 @@ func (cr *containerRouter) inspect(w http.ResponseWriter, r *http.Request) error
 	}
 	if versionBefore(r.Context(), "1.52") && resp.NetworkSettings != nil {
 		return writeJSON(w, http.StatusOK, inspectLegacy{InspectResponse: resp,
-			NetworkSettings: &legacyNetworkSettings{NetworkSettings: *resp.NetworkSettings}})
+			NetworkSettings: legacyNetwork(*resp.NetworkSettings)})
 	}
 	return writeJSON(w, http.StatusOK, resp)
+}
+
+// legacyNetwork fills the deprecated top-level fields from the endpoint
+// on the default bridge network.
+func legacyNetwork(ns container.NetworkSettings) *legacyNetworkSettings {
+	l := &legacyNetworkSettings{NetworkSettings: ns}
+	ep := ns.Networks["bridge"]
+	if ep == nil || !ep.IPAddress.IsValid() {
+		return l
+	}
+	l.EndpointID, l.IPAddress, l.IPPrefixLen = ep.EndpointID, ep.IPAddress.String(), ep.IPPrefixLen
+	if ep.Gateway.IsValid() {
+		l.Gateway = ep.Gateway.String()
+	}
+	if len(ep.MacAddress) > 0 {
+		l.MacAddress = ep.MacAddress.String()
+	}
+	return l
 }
