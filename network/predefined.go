@@ -45,6 +45,9 @@ func (s *Service) predefined() error {
 				return err
 			}
 			delete(s.networks, old.ID)
+			if err := s.drv.DeleteBridge(old.Bridge); err != nil {
+				s.log.Warn("remove the former default bridge", "bridge", old.Bridge, "err", err)
+			}
 		}
 		return nil
 	}
@@ -75,6 +78,12 @@ func (s *Service) predefined() error {
 		return err
 	}
 	s.networks[n.ID] = n
+	if old != nil && old.Bridge != n.Bridge && len(s.used[old.ID]) == 0 {
+		// berthd runs with another --bridge now: the old device goes.
+		if err := s.drv.DeleteBridge(old.Bridge); err != nil {
+			s.log.Warn("remove the former default bridge", "bridge", old.Bridge, "err", err)
+		}
+	}
 	return nil
 }
 

@@ -149,6 +149,16 @@ func TestPredefinedAndPersistence(t *testing.T) {
 	if n, err := e.s.Inspect(ctx, "keep"); err != nil || n.ID != id {
 		t.Errorf("user network after restart: got %s %v, want %s", n.ID, err, id)
 	}
+	// Restart with another --bridge and --bip: same network, new device.
+	e.o.DefaultBridge, e.o.DefaultSubnet = "berth9", netip.MustParsePrefix("10.99.0.7/24")
+	e.start()
+	br3, err := e.s.Inspect(ctx, "bridge")
+	if err != nil || br3.ID != br.ID || br3.IPAM.Config[0].Subnet.String() != "10.99.0.0/24" || br3.IPAM.Config[0].Gateway.String() != "10.99.0.7" {
+		t.Errorf("bridge after --bip: got %s %v %v, want %s on 10.99.0.0/24 via 10.99.0.7", br3.ID, br3.IPAM.Config, err, br.ID)
+	}
+	if e.link("berth0") != nil || e.link("berth9") == nil {
+		t.Errorf("after --bridge=berth9: got berth0 %v, berth9 %v, want only berth9", e.link("berth0") != nil, e.link("berth9") != nil)
+	}
 }
 
 func TestDefaultBridgeDisabled(t *testing.T) {

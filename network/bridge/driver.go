@@ -83,13 +83,40 @@ func (d *Driver) EnsureBridge(b Bridge) error {
 		}
 	}
 	if b.Gateway.IsValid() {
-		addr := &netlink.Addr{IPNet: ipNet(b.Gateway)}
-		if err := d.h.AddrAdd(l, addr); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("add address %s to bridge %s: %w", b.Gateway, b.Name, err)
+		if err := d.setAddress(l, b.Gateway); err != nil {
+			return fmt.Errorf("bridge %s: %w", b.Name, err)
 		}
 	}
 	if err := d.h.LinkSetUp(l); err != nil {
 		return fmt.Errorf("bring up bridge %s: %w", b.Name, err)
+	}
+	return nil
+}
+
+// setAddress makes gw the bridge's only IPv4 address: one left from an
+// earlier configuration (another --bip) goes.
+func (d *Driver) setAddress(l netlink.Link, gw netip.Prefix) error {
+	addrs, err := d.h.AddrList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("list addresses: %w", err)
+	}
+	have := false
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IPNet.IP)
+		ones, _ := a.IPNet.Mask.Size()
+		if ok && ip.Unmap() == gw.Addr() && ones == gw.Bits() {
+			have = true
+			continue
+		}
+		if err := d.h.AddrDel(l, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return fmt.Errorf("remove address %s: %w", a.IPNet, err)
+		}
+	}
+	if have {
+		return nil
+	}
+	if err := d.h.AddrAdd(l, &netlink.Addr{IPNet: ipNet(gw)}); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add address %s: %w", gw, err)
 	}
 	return nil
 }

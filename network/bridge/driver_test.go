@@ -62,6 +62,14 @@ func TestBridgeAndEndpoint(t *testing.T) {
 			t.Fatalf("EnsureBridge #%d: %v", i, err)
 		}
 	}
+	// Another gateway (berthd restarted with another --bip): the old
+	// address goes.
+	if err := d.EnsureBridge(Bridge{Name: "br-test", Gateway: netip.MustParsePrefix("10.54.0.1/24")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.EnsureBridge(b); err != nil {
+		t.Fatal(err)
+	}
 	hh := handleIn(t, host)
 	br, err := hh.LinkByName("br-test")
 	if err != nil {
