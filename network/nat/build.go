@@ -68,10 +68,16 @@ func batch(c *nftables.Conn, t *nftables.Table, r Rules, bridgeFilter bool) erro
 	return nil
 }
 
-// portElements makes the elements of the two port maps, in a stable order.
+// portElements makes the elements of the two port maps, in a stable
+// order. A port given twice (same protocol, host address and port) would
+// send the same packets two ways: the first one given wins, rather than
+// the whole table failing for one stale record.
 func portElements(ports []PortRule) (anyIP, hostIP []nftables.SetElement) {
 	ports = slices.Clone(ports)
-	slices.SortFunc(ports, func(a, b PortRule) int {
+	for i := range ports {
+		ports[i].HostIP = ports[i].HostIP.Unmap()
+	}
+	slices.SortStableFunc(ports, func(a, b PortRule) int {
 		if c := a.HostIP.Compare(b.HostIP); c != 0 {
 			return c
 		}
@@ -80,7 +86,10 @@ func portElements(ports []PortRule) (anyIP, hostIP []nftables.SetElement) {
 		}
 		return cmp.Compare(a.HostPort, b.HostPort)
 	})
-	for _, p := range ports {
+	for i, p := range ports {
+		if i > 0 && p.HostIP == ports[i-1].HostIP && p.Proto == ports[i-1].Proto && p.HostPort == ports[i-1].HostPort {
+			continue
+		}
 		ip := p.ContainerIP.Unmap().As4()
 		val := binary.BigEndian.AppendUint16(ip[:], p.ContainerPort)
 		val = append(val, 0, 0)

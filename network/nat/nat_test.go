@@ -226,3 +226,38 @@ func TestManyPorts(t *testing.T) {
 		t.Errorf("got %v, want the ports map with 1003 elements", d)
 	}
 }
+
+func TestValidate(t *testing.T) {
+	good := PortRule{Proto: "tcp", HostPort: 80, ContainerIP: ip("10.0.0.2"), ContainerPort: 80, Bridge: "br0"}
+	bad := func(f func(*PortRule)) Rules { p := good; f(&p); return Rules{Ports: []PortRule{p}} }
+	tests := []struct {
+		name string
+		r    Rules
+		ok   bool
+	}{
+		{"good", Rules{Networks: []NetRule{{Bridge: "br0", Subnet: pfx("10.0.0.0/24")}}, Ports: []PortRule{good, good}}, true},
+		{"long bridge name", Rules{Networks: []NetRule{{Bridge: "0123456789abcdef", Subnet: pfx("10.0.0.0/24")}}}, false},
+		{"bridge twice", Rules{Networks: []NetRule{{Bridge: "br0", Subnet: pfx("10.0.0.0/24")}, {Bridge: "br0", Subnet: pfx("10.0.1.0/24")}}}, false},
+		{"IPv6 subnet", Rules{Networks: []NetRule{{Bridge: "br0", Subnet: pfx("fd00::/64")}}}, false},
+		{"no subnet", Rules{Networks: []NetRule{{Bridge: "br0"}}}, false},
+		{"protocol", bad(func(p *PortRule) { p.Proto = "icmp" }), false},
+		{"host port 0", bad(func(p *PortRule) { p.HostPort = 0 }), false},
+		{"container port 0", bad(func(p *PortRule) { p.ContainerPort = 0 }), false},
+		{"no container address", bad(func(p *PortRule) { p.ContainerIP = netip.Addr{} }), false},
+		{"IPv6 host address", bad(func(p *PortRule) { p.HostIP = ip("::1") }), false},
+		{"bridge with slash", bad(func(p *PortRule) { p.Bridge = "../x" }), false},
+	}
+	for _, tt := range tests {
+		err := tt.r.validate()
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: got %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+	// The first of two rules for one port wins.
+	other := good
+	other.ContainerIP = ip("10.0.0.9")
+	anyIP, _ := portElements([]PortRule{good, other})
+	if len(anyIP) != 1 || anyIP[0].Val[3] != 2 {
+		t.Errorf("port given twice: got %v, want one element to 10.0.0.2", anyIP)
+	}
+}

@@ -37,14 +37,6 @@ var protoNumbers = map[string]byte{"tcp": 6, "udp": 17, "sctp": 132}
 // ifNameSize is IFNAMSIZ: an interface name is at most 15 bytes and a NUL.
 const ifNameSize = 16
 
-// portKey identifies a published port: two rules with the same key
-// would make the same packet go two ways.
-type portKey struct {
-	hostIP netip.Addr
-	proto  string
-	port   uint16
-}
-
 // validate checks r before anything is sent to the kernel, so a bad rule
 // leaves the table as it was.
 func (r Rules) validate() error {
@@ -61,16 +53,10 @@ func (r Rules) validate() error {
 			return fmt.Errorf("subnet %s of bridge %s: not an IPv4 prefix: %w", n.Subnet, n.Bridge, errdefs.ErrInvalidArgument)
 		}
 	}
-	seen := map[portKey]bool{}
 	for _, p := range r.Ports {
 		if err := p.validate(); err != nil {
 			return err
 		}
-		k := portKey{p.HostIP.Unmap(), p.Proto, p.HostPort}
-		if seen[k] {
-			return fmt.Errorf("port %s published twice: %w", p.host(), errdefs.ErrInvalidArgument)
-		}
-		seen[k] = true
 	}
 	return nil
 }
