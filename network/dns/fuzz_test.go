@@ -15,6 +15,7 @@ func FuzzServe(f *testing.F) {
 	for _, q := range []*mdns.Msg{
 		query("web.", mdns.TypeA), query("many.", mdns.TypeA), query("example.com.", mdns.TypeAAAA),
 		query("10.0.53.10.in-addr.arpa.", mdns.TypePTR), query("web.", mdns.TypeANY),
+		query("Db.Net1.", mdns.TypeA), query("a.b.c.d.e.f.g.h.i.j.k.net1.", mdns.TypeA),
 	} {
 		b, err := q.Pack()
 		if err != nil {

@@ -126,7 +126,9 @@ func (s *Server) lookupName(client netip.Addr, name string) []netip.Addr {
 	if addrs := s.lookup.LookupName(client, name); len(addrs) > 0 {
 		return addrs
 	}
-	for i := strings.IndexByte(name, '.'); i > 0 && i < len(name)-1; {
+	// At most maxSplits tries, so a name of many labels costs little.
+	const maxSplits = 8
+	for n, i := 0, strings.IndexByte(name, '.'); n < maxSplits && i > 0 && i < len(name)-1; n++ {
 		base, network := name[:i], name[i:] // network keeps its dot: ".mynet"
 		var out []netip.Addr
 		for _, a := range s.lookup.LookupName(client, base) {
