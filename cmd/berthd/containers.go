@@ -25,7 +25,7 @@ import (
 // berthd (else in PATH); then it restores what the previous berthd left
 // running.
 func newContainers(ctx context.Context, cfg *config.Config, db *bolt.DB, cs *content.Store, snap snapshot.Snapshotter,
-	images *image.Service, bus *events.Bus, vols containers.VolumeService, log *slog.Logger) (*containers.Service, error) {
+	images *image.Service, bus *events.Bus, vols containers.VolumeService, nets containers.NetworkService, log *slog.Logger) (*containers.Service, error) {
 	host, err := spec.ProbeHost()
 	if err != nil {
 		return nil, fmt.Errorf("probe host: %w", err)
@@ -59,6 +59,7 @@ func newContainers(ctx context.Context, cfg *config.Config, db *bolt.DB, cs *con
 		DataRoot: cfg.DataRoot, ExecRoot: cfg.ExecRoot, Shim: shimPath,
 		Runtime: cfg.RuntimePath, DefaultRuntime: cfg.DefaultRuntime, Spec: opts,
 		LogOpts: cfg.LogOpts, Driver: cfg.Snapshotter(), Logger: log, Volumes: vols,
+		Networks: nets, BridgeDisabled: cfg.BridgeDisabled(),
 	})
 	if err != nil {
 		return nil, err

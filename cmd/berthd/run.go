@@ -99,7 +99,14 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	ctrs, err := newContainers(ctx, cfg, db, cs, snap, images, bus, vols, log)
+	// Networks: bridges, veths and rules outlive berthd as the
+	// containers do; the container service's Restore says which stay.
+	nets, err := newNetworks(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer nets.Close()
+	ctrs, err := newContainers(ctx, cfg, db, cs, snap, images, bus, vols, nets, log)
 	if err != nil {
 		return err
 	}
@@ -129,6 +136,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	})
 	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs, Archive: ctrs, Commit: ctrs})
 	srv.AddVolumes(vols)
+	srv.AddNetworks(nets, ctrs)
 
 	listeners, err := listen(cfg)
 	if err != nil {

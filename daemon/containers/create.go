@@ -15,6 +15,7 @@ import (
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-dev/berth/daemon/spec"
 	"github.com/berth-dev/berth/image"
@@ -52,6 +53,10 @@ func (s *Service) Create(ctx context.Context, name string, req container.CreateR
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
+	nets, netWarnings, err := s.planNetworks(ctx, req, hc, imgCfg)
+	if err != nil {
+		return container.CreateResponse{}, err
+	}
 	id, name, err := s.reserve(name)
 	if err != nil {
 		return container.CreateResponse{}, err
@@ -61,18 +66,13 @@ func (s *Service) Create(ctx context.Context, name string, req container.CreateR
 			s.release(id, name)
 		}
 	}()
-	rec, warnings, err := s.build(ctx, id, name, req.Config, hc, img, imgCfg)
+	rec, warnings, err := s.build(ctx, id, name, req.Config, hc, img, imgCfg, nets)
 	if err != nil {
 		return container.CreateResponse{}, err
 	}
 	c := s.add(rec)
 	s.publish(c, events.ActionCreate, nil)
-	if warnings == nil {
-		warnings = []string{}
-	}
-	if !hc.NetworkMode.IsHost() && (len(hc.PortBindings) > 0 || hc.PublishAllPorts) {
-		warnings = append(warnings, "Published ports are not published yet: berth has no bridge network (its network service is to come)")
-	}
+	warnings = append(append([]string{}, warnings...), netWarnings...)
 	return container.CreateResponse{ID: id, Warnings: warnings}, nil
 }
 
@@ -90,6 +90,8 @@ func (s *Service) checkHostConfig(hc *container.HostConfig) error {
 	case nm.IsHost(), nm.IsNone(), nm.IsBridge():
 	case nm.IsContainer():
 		// Joined at start (namespaces.go).
+	case s.o.Networks != nil:
+		// A user network: planNetworks checks that it exists.
 	default:
 		return errorf(errdefs.ErrNotFound, "network %s not found", nm.NetworkName())
 	}
@@ -187,7 +189,7 @@ func (s *Service) release(id, name string) {
 // bundle directory and its files, the snapshot, config.json, the record.
 // On failure nothing is left.
 func (s *Service) build(ctx context.Context, id, name string, cfg *container.Config, hc *container.HostConfig,
-	img image.Named, imgCfg *dockerspec.DockerOCIImage) (_ *record, warnings []string, err error) {
+	img image.Named, imgCfg *dockerspec.DockerOCIImage, nets map[string]*network.EndpointSettings) (_ *record, warnings []string, err error) {
 	undoCtx := context.WithoutCancel(ctx)
 	dir := s.bundleDir(id)
 	if err := os.Mkdir(dir, 0o710); err != nil {
@@ -258,7 +260,7 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 		ID: id, Name: name, Created: time.Now().UTC(), ImageID: img.ID,
 		Config: res.Config, HostConfig: res.HostConfig, Path: args[0], Args: args[1:],
 		StopSignal: res.Config.StopSignal, HostDirs: res.HostDirs, Volumes: vols.mount,
-		State: state{Status: container.StateCreated}, Platform: "linux", Driver: s.o.Driver,
+		State: state{Status: container.StateCreated}, Platform: "linux", Driver: s.o.Driver, Networks: nets,
 	}
 	if err := putRecord(s.o.DB, rec); err != nil {
 		return nil, nil, err

@@ -116,10 +116,23 @@
 //
 // # Networking
 //
-// Until the network service exists, every container gets a network
-// namespace of its own with only its loopback up, unless its network mode
-// is "host". Mode "bridge" (the default) behaves as "none", and inspect
-// says so: no IP address, no gateway.
+// Every container but those of network mode host gets a network
+// namespace of its own, its loopback brought up between the shim's create
+// and start. With a network service (Options.Networks, package network),
+// a container in mode bridge or on user networks is recorded at create
+// with its networks (record.Networks: by name, what was asked of each:
+// aliases, --ip, MAC) after the service checked them and the published
+// ports; each start then attaches it there, after the runtime's create
+// and before the process runs (veths, addresses, routes, published
+// ports, DNS names), and writes its /etc/hosts and resolv.conf in place
+// for them (the runtime has bound them already); each exit, kill, crash
+// or failed start detaches it, before waiters learn of the exit. Live
+// restore hands the service the containers still running. Inspect and
+// ps show the endpoints of the run (network.go, network_inspect.go);
+// connect and disconnect change a running container's endpoints at once
+// and a stopped one's record (network_connect.go). Without the service,
+// or in mode bridge with berthd's --bridge=none, a container has its
+// loopback only, as before.
 //
 // # Volumes
 //

@@ -7,7 +7,6 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
-	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/storage"
 
 	"github.com/berth-dev/berth/daemon/spec"
@@ -35,7 +34,7 @@ func (s *Service) Inspect(ctx context.Context, ref string, size bool) (container
 		},
 		Image: r.ImageID.String(), Name: "/" + r.Name, RestartCount: r.Restarts, Driver: r.Driver, Platform: r.Platform,
 		HostConfig: &hc, Config: &cfg, Mounts: containerMounts(r),
-		NetworkSettings: &container.NetworkSettings{Networks: networks(r.HostConfig), Ports: network.PortMap{}},
+		NetworkSettings: s.netSettings(c),
 	}
 	resp.State.Health = copyHealth(r.Health)
 	c.mu.Unlock()

@@ -145,7 +145,7 @@ func (fl *filter) match(r *record) bool {
 	if vs := f["health"]; len(vs) > 0 && !contains(vs, string(healthOf(r))) {
 		return false
 	}
-	if vs := f["network"]; len(vs) > 0 && !contains(vs, r.HostConfig.NetworkMode.NetworkName()) {
+	if vs := f["network"]; len(vs) > 0 && !slices.ContainsFunc(vs, func(v string) bool { return onNetwork(r, v) }) {
 		return false
 	}
 	if vs := f["is-task"]; len(vs) > 0 && !contains(vs, "false") {
@@ -203,6 +203,7 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]container.Summary,
 			continue
 		}
 		sum := summary(c.rec, now)
+		s.netSummary(&sum, c)
 		c.mu.Unlock()
 		if o.Size {
 			if u, err := s.o.Snapshots.Usage(ctx, c.id); err == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 	"github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
 )
@@ -38,6 +39,10 @@ type record struct {
 	// Health is the healthcheck's state (nil without one); inspect shows
 	// it under State.
 	Health *container.Health `json:"health,omitempty"`
+	// Networks are the networks the container joins when it starts, by
+	// name, with what was asked of each (network.go); null in records
+	// made before networks were, or with no networks of its own.
+	Networks map[string]*network.EndpointSettings `json:"networks"`
 }
 
 // state is the container's state as inspect shows it.

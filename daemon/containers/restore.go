@@ -27,6 +27,9 @@ func (s *Service) Restore(ctx context.Context) error {
 	for _, c := range s.all() {
 		s.restoreOne(ctx, c)
 	}
+	if err := s.restoreNetworks(ctx); err != nil {
+		s.log.Error("restore network endpoints", "error", err)
+	}
 	s.removeOrphans(ctx)
 	for _, c := range s.all() {
 		// A --rm container that ended while berthd was down (or whose

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,6 +23,7 @@ import (
 	"github.com/berth-dev/berth/daemon/spec"
 	"github.com/berth-dev/berth/image"
 	"github.com/berth-dev/berth/internal/mount"
+	netsvc "github.com/berth-dev/berth/network"
 	"github.com/berth-dev/berth/shim"
 	"github.com/berth-dev/berth/snapshot"
 )
@@ -85,6 +87,13 @@ type Options struct {
 	// Volumes keeps the volumes; nil leaves containers without them
 	// (spec generation refuses named volumes then).
 	Volumes VolumeService
+	// Networks connects containers to networks (network.go); nil leaves
+	// every container with its loopback only, whatever its network mode.
+	Networks NetworkService
+	// BridgeDisabled says there is no default bridge network (berthd
+	// --bridge=none): containers in mode bridge get their loopback only,
+	// as with dockerd.
+	BridgeDisabled bool
 	// Driver names the storage driver in inspect ("overlayfs").
 	Driver string
 	Logger *slog.Logger
@@ -141,6 +150,10 @@ type ctr struct {
 	backoff time.Duration
 	// health is the running healthcheck monitor (health.go).
 	health *healthMonitor
+	// eps are the container's endpoints while it runs, and nameservers
+	// the resolvers its networks gave it (network.go).
+	eps         []netsvc.Endpoint
+	nameservers []netip.Addr
 }
 
 // run is one run of a container, from the waiter's side.

@@ -141,6 +141,16 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 			return fmt.Errorf("start container %s: %w", c.id, err)
 		}
 	}
+	if s.o.Networks != nil {
+		if err := s.attach(ctx, c, sh.InitPid()); err != nil {
+			return fmt.Errorf("start container %s: %w", c.id, err)
+		}
+		defer func() {
+			if err != nil {
+				s.detach(undoCtx, c)
+			}
+		}()
+	}
 	s.connectPending(ctx, c, sh)
 	if err := sh.Start(ctx); err != nil {
 		return startError(err)
@@ -304,6 +314,11 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 	if st.OOMKilled {
 		s.publish(c, events.ActionOOM, nil)
 	}
+	// Off its networks before anyone learns of the exit, so that a stop,
+	// a kill or a removal that returns leaves no endpoint behind.
+	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	s.detach(dctx, c)
+	cancel()
 	s.publish(c, events.ActionDie, map[string]string{"exitCode": fmt.Sprint(st.Code)})
 	r.exitCode, r.err = ns.ExitCode, ns.Error
 	close(r.done)
