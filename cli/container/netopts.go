@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,4 +237,27 @@ func connectLater(ctx context.Context, api *client.Client, id string, later map[
 		}
 	}
 	return nil
+}
+
+// extraHosts checks --add-host values (NAME:IP or NAME=IP, IPv6 in
+// brackets or not, IP "host-gateway") and sends them as NAME:IP, the
+// form every daemon reads.
+func extraHosts(values []string) ([]string, error) {
+	var out []string
+	for _, v := range values {
+		name, ip, ok := strings.Cut(v, "=")
+		if !ok {
+			name, ip, ok = strings.Cut(v, ":")
+		}
+		if !ok || name == "" {
+			return nil, fmt.Errorf("invalid argument %q for \"--add-host\" flag: bad format for add-host: %q", v, v)
+		}
+		if ip != "host-gateway" {
+			if _, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(ip, "["), "]")); err != nil {
+				return nil, fmt.Errorf("invalid argument %q for \"--add-host\" flag: invalid IP address in add-host: %q", v, ip)
+			}
+		}
+		out = append(out, name+":"+ip)
+	}
+	return out, nil
 }

@@ -64,3 +64,25 @@ func TestNetworkFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestExtraHosts(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+		err  string
+	}{
+		{nil, nil, ""},
+		{[]string{"db:10.0.0.2", "gw=host-gateway", "v6=::1", "v6b:[fd00::2]"}, []string{"db:10.0.0.2", "gw:host-gateway", "v6:::1", "v6b:[fd00::2]"}, ""},
+		{[]string{"nohost"}, nil, "bad format for add-host"},
+		{[]string{":10.0.0.2"}, nil, "bad format for add-host"},
+		{[]string{"db:300.0.0.1"}, nil, "invalid IP address in add-host"},
+	} {
+		got, err := extraHosts(tc.in)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%v: got %v, want an error with %q", tc.in, err, tc.err)
+		case tc.err == "" && (err != nil || !reflect.DeepEqual(got, tc.want)):
+			t.Errorf("%v: got %q %v, want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

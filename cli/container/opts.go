@@ -163,6 +163,10 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := extraHosts(o.addHosts)
+	if err != nil {
+		return nil, err
+	}
 	restart, err := parseRestart(o.restart)
 	if err != nil {
 		return nil, err
@@ -173,7 +177,7 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 	hc := &container.HostConfig{
 		Binds: binds(o.volumes), VolumesFrom: o.volumesFrom, PortBindings: bindings, PublishAllPorts: o.publishAll, RestartPolicy: restart,
 		AutoRemove: o.rm, CapAdd: o.capAdd, CapDrop: o.capDrop, Privileged: o.privileged, ReadonlyRootfs: o.readOnly,
-		ExtraHosts: o.addHosts, DNSSearch: o.dnsSearch, DNSOptions: o.dnsOptions, GroupAdd: o.groupAdd,
+		ExtraHosts: hosts, DNSSearch: o.dnsSearch, DNSOptions: o.dnsOptions, GroupAdd: o.groupAdd,
 		NetworkMode: netMode, IpcMode: container.IpcMode(o.ipc), PidMode: container.PidMode(o.pid),
 		UTSMode: container.UTSMode(o.uts), UsernsMode: container.UsernsMode(o.userns), CgroupnsMode: container.CgroupnsMode(o.cgroupns),
 		Runtime: o.runtime, OomScoreAdj: o.oomScoreAdj, ContainerIDFile: o.cidfile,
