@@ -99,6 +99,11 @@ func TestBridgeAndEndpoint(t *testing.T) {
 	if err != nil || !slices.Equal(ports, []string{"vethabcdef01234"}) {
 		t.Errorf("ports: got %v %v, want [vethabcdef01234]", ports, err)
 	}
+	if hl, err := hh.LinkByName("vethabcdef01234"); err != nil {
+		t.Error(err)
+	} else if pi, err := hh.LinkGetProtinfo(hl); err != nil || !pi.Hairpin {
+		t.Errorf("host end: hairpin %v %v, want on", pi.Hairpin, err)
+	}
 	ch := handleIn(t, ctr)
 	eth0, err := ch.LinkByName("eth0")
 	if err != nil {

@@ -77,6 +77,13 @@ func (d *Driver) AddEndpoint(e Endpoint) (err error) {
 			_ = d.RemoveEndpoint(e.HostIf)
 		}
 	}()
+	// Hairpin: with br_netfilter, a container's connection to its own
+	// published port is DNATed in the bridge's prerouting and bridged
+	// straight back out of the port it came in by, which a bridge port
+	// refuses unless in hairpin mode.
+	if err := d.h.LinkSetHairpin(veth, true); err != nil {
+		return fmt.Errorf("set hairpin mode on %s: %w", e.HostIf, err)
+	}
 	if err := d.h.LinkSetUp(veth); err != nil {
 		return fmt.Errorf("bring up %s: %w", e.HostIf, err)
 	}
