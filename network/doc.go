@@ -45,4 +45,28 @@
 //
 //	DATA/berth.db  buckets "networks" (one JSON record per network, by ID)
 //	               and "endpoints" (by endpoint ID; the addresses in use)
+//
+// # Leases, order of effects, reconciliation
+//
+// An endpoint record is the address lease: Attach picks the lowest free
+// address of the network (or checks the static one) and writes the
+// record under the service's lock, so concurrent starts never share an
+// address, and only then makes the veth pair and holds the host ports;
+// on error every step is undone. Detach removes the veth, the ports and
+// then the record. A network is created record first, bridge second (New
+// makes missing bridges again), and removed bridge first, record second,
+// so a crash never leaves a bridge without its record.
+//
+// At start New loads the records, makes or updates the predefined
+// networks (the default bridge follows --bridge and --bip; without --bip
+// it keeps its subnet, else takes 172.17.0.0/16, else the first free pool
+// subnet), brings every bridge and DNS listener up and writes the rules.
+// Restore, told which containers still run, then removes the others'
+// endpoints and any veth on a berth bridge no record names, holds the
+// running containers' ports again and rewrites the rules.
+//
+// Everything that makes a socket bound to a network namespace (the
+// nftables connection, DNS listeners, port reservations) runs in the
+// service's namespace, Options.NetNS, which lets the tests run a whole
+// service inside a namespace of their own.
 package network

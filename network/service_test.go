@@ -499,6 +499,17 @@ func TestPortsAndRestore(t *testing.T) {
 	if _, err := e.s.Attach(ctx, dead); err != nil {
 		t.Fatal(err)
 	}
+	// A veth on a berth bridge that no record names (say from a
+	// database restored from a backup) goes at restore too.
+	e.do(func() error {
+		br, err := netlink.LinkByName("berth0")
+		if err != nil {
+			return err
+		}
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name, attrs.MasterIndex = "vethstray", br.Attrs().Index
+		return netlink.LinkAdd(&netlink.Veth{LinkAttrs: attrs, PeerName: "vethstrayp"})
+	})
 	// berthd restarts: web still runs, dead does not.
 	e.start()
 	if err := e.s.Restore(ctx, map[string]string{"web": web.NetNS}); err != nil {
