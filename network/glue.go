@@ -3,6 +3,7 @@ package network
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/berth-dev/berth/network/dns"
 	"github.com/berth-dev/berth/network/nat"
@@ -114,7 +115,9 @@ func (l lookup) LookupName(client netip.Addr, name string) []netip.Addr {
 	defer l.s.mu.Unlock()
 	var out []netip.Addr
 	for _, e := range l.sharedLocked(client) {
-		if nameOf(e, name) && !slices.Contains(out, e.Address.Addr()) {
+		// "web" or, on that network only, "web.mynet".
+		n, onNet := strings.CutSuffix(name, "."+lower(e.NetworkName))
+		if (nameOf(e, name) || onNet && nameOf(e, n)) && !slices.Contains(out, e.Address.Addr()) {
 			out = append(out, e.Address.Addr())
 		}
 	}

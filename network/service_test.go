@@ -411,6 +411,9 @@ func TestStaticAddressAndAttach(t *testing.T) {
 	if got := l.LookupName(ip, "www"); len(got) != 1 || got[0] != ip {
 		t.Errorf("lookup www: got %v, want [%s]", got, ip)
 	}
+	if got := l.LookupName(ip, "c-one.db"); len(got) != 1 || got[0].String() != "10.31.0.2" {
+		t.Errorf("lookup c-one.db: got %v, want [10.31.0.2]", got)
+	}
 	if got := l.LookupAddr(ip, ip); len(got) != 1 || got[0] != "c-one.web" {
 		t.Errorf("lookup addr: got %v, want [c-one.web]", got)
 	}
