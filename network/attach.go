@@ -182,7 +182,7 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, route boo
 	if !route || n.Internal || len(ports) == 0 {
 		return e, nil
 	}
-	if err := s.publish(e, ports); err != nil {
+	if err := s.publish(e, withHostIP(ports, n.Options[optHostIP])); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -243,6 +243,22 @@ func ifIndex(name string) int {
 		return 1 << 20
 	}
 	return i
+}
+
+// withHostIP gives the bindings without a host address the network's
+// default one (com.docker.network.bridge.host_binding_ipv4), if any.
+func withHostIP(ports []PortBinding, opt string) []PortBinding {
+	ip, err := netip.ParseAddr(opt)
+	if err != nil || !ip.Is4() || ip.IsUnspecified() {
+		return ports
+	}
+	out := slices.Clone(ports)
+	for i := range out {
+		if !out[i].HostIP.IsValid() {
+			out[i].HostIP = ip
+		}
+	}
+	return out
 }
 
 // publish reserves the host ports and records them on the endpoint.

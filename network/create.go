@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ const (
 	optBridgeName = "com.docker.network.bridge.name"
 	optMTU        = "com.docker.network.driver.mtu"
 	optICC        = "com.docker.network.bridge.enable_icc"
+	optHostIP     = "com.docker.network.bridge.host_binding_ipv4"
 )
 
 // Create makes a user network: its record, then its bridge. Nothing is
@@ -116,6 +118,11 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 			return nil, errorf(errdefs.ErrInvalidArgument, "invalid MTU %q: want 68 to 65535", v)
 		}
 		n.MTU = m
+	}
+	if v, ok := n.Options[optHostIP]; ok {
+		if ip, err := netip.ParseAddr(v); err != nil || !ip.Is4() {
+			return nil, errorf(errdefs.ErrInvalidArgument, "invalid %s %q: want an IPv4 address", optHostIP, v)
+		}
 	}
 	if v, ok := n.Options[optICC]; ok {
 		b, err := strconv.ParseBool(v)

@@ -480,7 +480,10 @@ func TestPortsAndRestore(t *testing.T) {
 	fp := &fakePorts{held: map[uint16]bool{}}
 	e := newEnv(t, func(o *Options) { o.Reserve = fp.reserve })
 	ctx := context.Background()
-	e.mustCreate("pub", apinet.IPAMConfig{Subnet: netip.MustParsePrefix("10.40.0.0/24")})
+	if _, err := e.s.Create(ctx, apinet.CreateRequest{Name: "pub", Options: map[string]string{optHostIP: "127.0.0.1"},
+		IPAM: &apinet.IPAM{Config: []apinet.IPAMConfig{{Subnet: netip.MustParsePrefix("10.40.0.0/24")}}}}); err != nil {
+		t.Fatal(err)
+	}
 	web := e.container("web", Attachment{Network: "pub"})
 	web.Ports = []PortBinding{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}, {Proto: "udp", ContainerPort: 53}}
 	j, err := e.s.Attach(ctx, web)
@@ -488,8 +491,17 @@ func TestPortsAndRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ports := j.Endpoints[0].Ports
-	if len(ports) != 2 || ports[0].HostPort != 8080 || ports[1].HostPort == 0 || ports[1].ContainerIP.String() != "10.40.0.2" {
+	if len(ports) != 2 || ports[0].HostPort != 8080 || ports[1].HostPort == 0 || ports[1].ContainerIP.String() != "10.40.0.2" ||
+		ports[0].HostIP.String() != "127.0.0.1" {
 		t.Errorf("ports: got %+v", ports)
+	}
+	// The ruleset is data: every bridge network and the published ports.
+	e.s.mu.Lock()
+	r := e.s.rulesLocked()
+	e.s.mu.Unlock()
+	if got, want := fmt.Sprint(r), fmt.Sprintf("{[{berth0 172.17.0.0/16 false true} {%s 10.40.0.0/24 false true}] "+
+		"[{tcp 127.0.0.1 8080 10.40.0.2 80 %[1]s} {udp 127.0.0.1 %d 10.40.0.2 53 %[1]s}]}", e.s.networks[j.Endpoints[0].NetworkID].Bridge, ports[1].HostPort); got != want {
+		t.Errorf("rules:\n got %s\nwant %s", got, want)
 	}
 	clash := e.container("clash", Attachment{Network: "pub"})
 	clash.Ports = []PortBinding{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}}
