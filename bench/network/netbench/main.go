@@ -17,6 +17,11 @@
 //	container → container    c2 → 10.89.1.2:5201
 //	container → host (DNAT)  c2 → 192.0.2.1:8080 (hairpin NAT)
 //
+// Each run also counts, for one second, TCP connections opened, answered
+// (one byte each way) and closed one after the other (a Go client and
+// server on port 5202, published on 8081): the cost of NAT is paid per
+// connection, so this is where it would show.
+//
 // It prints a markdown table with each published path's ratio to its
 // direct counterpart. Run as root; needs iperf3.
 package main
@@ -42,9 +47,10 @@ type path struct {
 	name   string
 	from   *netns.NsHandle
 	addr   string
-	port   int
+	port   int    // iperf3's; the connection server's is port+1
 	direct string // the direct path this one is compared with
 	gbps   []float64
+	crr    []float64 // connections per second
 }
 
 func main() {
@@ -95,8 +101,10 @@ func run(secs, runs int) error {
 	start := time.Now()
 	err = tb.Apply(nat.Rules{
 		Networks: []nat.NetRule{{Bridge: "brA", Subnet: subnet, ICC: true}},
-		Ports: []nat.PortRule{{Proto: "tcp", HostPort: 8080, ContainerIP: netip.MustParseAddr("10.89.1.2"),
-			ContainerPort: 5201, Bridge: "brA"}},
+		Ports: []nat.PortRule{
+			{Proto: "tcp", HostPort: 8080, ContainerIP: netip.MustParseAddr("10.89.1.2"), ContainerPort: 5201, Bridge: "brA"},
+			{Proto: "tcp", HostPort: 8081, ContainerIP: netip.MustParseAddr("10.89.1.2"), ContainerPort: 5202, Bridge: "brA"},
+		},
 	})
 	if err != nil {
 		return err
@@ -114,6 +122,14 @@ func run(secs, runs int) error {
 			return fmt.Errorf("start iperf3 server: %w", err)
 		}
 		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	}
+	for _, s := range []struct {
+		ns   netns.NsHandle
+		port int
+	}{{c1, 5202}, {h, 5302}} {
+		if err := serveCRR(s.ns, s.port); err != nil {
+			return err
+		}
 	}
 	time.Sleep(300 * time.Millisecond)
 
@@ -133,22 +149,29 @@ func run(secs, runs int) error {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 			p.gbps = append(p.gbps, g)
+			c, err := crr(*p.from, p.addr, p.port+1, time.Second)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
+			p.crr = append(p.crr, c)
 		}
 	}
 	fmt.Printf("nat.Apply of the table: %v\n\n", applied.Round(time.Microsecond))
 	fmt.Printf("TCP, iperf3 -t %d, median of %d runs (one stream):\n\n", secs, runs)
-	fmt.Println("| path | median | min | max | published / direct |")
-	fmt.Println("|---|---:|---:|---:|---:|")
-	med := map[string]float64{}
+	fmt.Println("| path | median | min | max | published / direct | connections/s | published / direct |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
+	med, medCRR := map[string]float64{}, map[string]float64{}
 	for _, p := range paths {
 		slices.Sort(p.gbps)
-		m := p.gbps[len(p.gbps)/2]
-		med[p.name] = m
-		ratio := ""
+		slices.Sort(p.crr)
+		m, c := p.gbps[len(p.gbps)/2], p.crr[len(p.crr)/2]
+		med[p.name], medCRR[p.name] = m, c
+		ratio, ratioCRR := "", ""
 		if p.direct != "" {
 			ratio = fmt.Sprintf("%.2f", m/med[p.direct])
+			ratioCRR = fmt.Sprintf("%.2f", c/medCRR[p.direct])
 		}
-		fmt.Printf("| %s | %.2f Gbit/s | %.2f | %.2f | %s |\n", p.name, m, p.gbps[0], p.gbps[len(p.gbps)-1], ratio)
+		fmt.Printf("| %s | %.2f Gbit/s | %.2f | %.2f | %s | %.0f | %s |\n", p.name, m, p.gbps[0], p.gbps[len(p.gbps)-1], ratio, c, ratioCRR)
 	}
 	return nil
 }
