@@ -81,9 +81,16 @@ func (s *Service) applyRules() error {
 	s.mu.Unlock()
 	if len(r.Networks) == 0 {
 		// No bridge network (--bridge=none and no user network): no
-		// table at all, so such a berthd leaves no trace in nftables.
+		// table. It is deleted only when this berthd wrote it, or a
+		// former bridge network's rules may be in it: a --bridge=none
+		// berthd never touches nftables otherwise.
+		if !s.wrote {
+			return nil
+		}
+		s.wrote = false
 		return s.fw.Delete()
 	}
+	s.wrote = true
 	return s.fw.Apply(r)
 }
 

@@ -45,6 +45,7 @@ func (s *Service) predefined() error {
 				return err
 			}
 			delete(s.networks, old.ID)
+			s.wrote = true // its rules go with the table
 			if err := s.drv.DeleteBridge(old.Bridge); err != nil {
 				s.log.Warn("remove the former default bridge", "bridge", old.Bridge, "err", err)
 			}

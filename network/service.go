@@ -85,6 +85,7 @@ type Service struct {
 	// ruleMu orders rule updates: the state read and the table written
 	// under it, so an older state never overwrites a newer one.
 	ruleMu sync.Mutex
+	wrote  bool // the table may hold rules of this service's (under ruleMu)
 
 	closeOnce sync.Once
 }

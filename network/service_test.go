@@ -174,6 +174,19 @@ func TestDefaultBridgeDisabled(t *testing.T) {
 	if err != nil || len(j.Endpoints) != 0 {
 		t.Errorf("attach to the default network without a bridge: got %v %v, want no endpoint", j, err)
 	}
+	if e.hasTable() {
+		t.Errorf("nftables table made with --bridge=none and no network")
+	}
+	e.mustCreate("u")
+	if !e.hasTable() {
+		t.Errorf("no nftables table with a user network")
+	}
+	if err := e.s.Remove(context.Background(), "u"); err != nil {
+		t.Fatal(err)
+	}
+	if e.hasTable() {
+		t.Errorf("nftables table left after the last network went")
+	}
 }
 
 func TestPoolsSkipHostRoutes(t *testing.T) {

@@ -100,20 +100,7 @@ func TestTraffic(t *testing.T) {
 		t.Errorf("DNS alpha from b: got %v %v, want [%s]", answer, err, aAddr)
 	}
 	// The rules are in the test namespace's table, not the host's.
-	f, err := os.Open(e.host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	conn, err := nftables.New(nftables.WithNetNSFd(int(f.Fd())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tables, err := conn.ListTablesOfFamily(nftables.TableFamilyINet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.ContainsFunc(tables, func(tb *nftables.Table) bool { return tb.Name == "berthtest" }) {
+	if !e.hasTable() {
 		t.Errorf("table berthtest missing in the test namespace")
 	}
 	for _, id := range []string{"aaaa", "bbbb"} {
@@ -122,4 +109,23 @@ func TestTraffic(t *testing.T) {
 		}
 	}
 	e.checkClean("talk")
+}
+
+// hasTable reports whether the env's nftables table is in its namespace.
+func (e *env) hasTable() bool {
+	e.t.Helper()
+	f, err := os.Open(e.host)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	conn, err := nftables.New(nftables.WithNetNSFd(int(f.Fd())))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tables, err := conn.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return slices.ContainsFunc(tables, func(tb *nftables.Table) bool { return tb.Name == e.o.Table })
 }
