@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 )
 
@@ -34,13 +36,16 @@ type NetworkConnector interface {
 }
 
 type networkRouter struct {
-	b NetworkBackend
-	c NetworkConnector
+	b  NetworkBackend
+	c  NetworkConnector
+	ev EventPublisher // nil: no events
 }
 
-// AddNetworks adds the /networks routes.
-func (s *Server) AddNetworks(b NetworkBackend, c NetworkConnector) {
-	nr := &networkRouter{b: b, c: c}
+// AddNetworks adds the /networks routes. Create, remove and prune are
+// published as network events (connect and disconnect are the container
+// service's to publish).
+func (s *Server) AddNetworks(b NetworkBackend, c NetworkConnector, ev EventPublisher) {
+	nr := &networkRouter{b: b, c: c, ev: ev}
 	s.handle("GET /networks", nr.list)
 	s.handle("GET /networks/{$}", nr.list)
 	s.handle("POST /networks/create", nr.create)
@@ -153,6 +158,9 @@ func (nr *networkRouter) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if n, err := nr.b.Inspect(ctx, resp.ID); err == nil {
+		nr.publish(events.ActionCreate, n.Network)
+	}
 	return writeJSON(w, http.StatusCreated, resp)
 }
 
@@ -192,11 +200,23 @@ func (nr *networkRouter) checkNameFree(ctx context.Context, name string) error {
 }
 
 func (nr *networkRouter) remove(w http.ResponseWriter, r *http.Request) error {
-	if err := nr.b.Remove(r.Context(), r.PathValue("id")); err != nil {
+	ctx := r.Context()
+	n, _ := nr.b.Inspect(ctx, r.PathValue("id")) // for the event; Remove says why it cannot
+	if err := nr.b.Remove(ctx, r.PathValue("id")); err != nil {
 		return err
 	}
+	nr.publish(events.ActionDestroy, n.Network)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// publish records a network event, with dockerd's attributes.
+func (nr *networkRouter) publish(action events.Action, n network.Network) {
+	if nr.ev == nil || n.ID == "" {
+		return
+	}
+	nr.ev.Publish(events.Message{Type: events.NetworkEventType, Action: action,
+		Actor: events.Actor{ID: n.ID, Attributes: map[string]string{"name": n.Name, "type": n.Driver}}})
 }
 
 func (nr *networkRouter) connect(w http.ResponseWriter, r *http.Request) error {
@@ -243,11 +263,25 @@ func (nr *networkRouter) prune(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := nr.b.Prune(r.Context(), f)
+	ctx := r.Context()
+	before, err := nr.b.List(ctx, map[string][]string{})
+	if err != nil {
+		return err
+	}
+	rep, err := nr.b.Prune(ctx, f)
 	if err != nil {
 		return err
 	}
 	rep.NetworksDeleted = nonNil(rep.NetworksDeleted)
+	for _, n := range before {
+		if slices.Contains(rep.NetworksDeleted, n.Name) {
+			nr.publish(events.ActionDestroy, n.Network)
+		}
+	}
+	if nr.ev != nil {
+		nr.ev.Publish(events.Message{Type: events.NetworkEventType, Action: events.ActionPrune,
+			Actor: events.Actor{Attributes: map[string]string{"reclaimed": "0"}}})
+	}
 	return writeJSON(w, http.StatusOK, rep)
 }
 

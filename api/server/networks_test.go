@@ -13,17 +13,20 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/network"
 )
 
 // fakeNetworks is a network service of a few networks, recording what
 // the routes ask of it.
 type fakeNetworks struct {
+	events   []string // "action name", published
 	nets     []network.Inspect
 	created  []network.CreateRequest
 	removed  []string
 	pruneF   map[string][]string
 	connects []string
+	pruned   []string // what Prune says it deleted
 }
 
 func newFakeNetworks() *fakeNetworks {
@@ -69,7 +72,12 @@ func (f *fakeNetworks) Create(ctx context.Context, req network.CreateRequest) (n
 		return network.CreateResponse{}, fmt.Errorf("create network %s: %w", req.Name, errdefs.ErrAlreadyExists)
 	}
 	f.created = append(f.created, req)
+	f.nets = append(f.nets, network.Inspect{Network: network.Network{ID: "id-" + req.Name, Name: req.Name, Driver: "bridge"}})
 	return network.CreateResponse{ID: "id-" + req.Name}, nil
+}
+
+func (f *fakeNetworks) Publish(m events.Message) {
+	f.events = append(f.events, string(m.Action)+" "+m.Actor.Attributes["name"])
 }
 
 func (f *fakeNetworks) Remove(ctx context.Context, ref string) error {
@@ -82,7 +90,7 @@ func (f *fakeNetworks) Remove(ctx context.Context, ref string) error {
 
 func (f *fakeNetworks) Prune(ctx context.Context, filters map[string][]string) (network.PruneReport, error) {
 	f.pruneF = filters
-	return network.PruneReport{}, nil
+	return network.PruneReport{NetworksDeleted: f.pruned}, nil
 }
 
 func (f *fakeNetworks) ConnectNetwork(ctx context.Context, container, net string, es *network.EndpointSettings) error {
@@ -106,7 +114,7 @@ func networkServer(t *testing.T) (*fakeNetworks, func(method, path, body string)
 	t.Helper()
 	fake := newFakeNetworks()
 	s := New(Options{Version: "test"})
-	s.AddNetworks(fake, fake)
+	s.AddNetworks(fake, fake, fake)
 	return fake, func(method, path, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		if body != "" {
@@ -346,5 +354,19 @@ func TestNetworkInspectFields(t *testing.T) {
 		if !strings.Contains(string(raw["Containers"]), `"c1":{"Name":"c1"`) {
 			t.Errorf("API %s: got Containers %s, want c1", tc.version, raw["Containers"])
 		}
+	}
+}
+
+func TestNetworkEvents(t *testing.T) {
+	fake, do := networkServer(t)
+	fake.pruned = []string{"back"}
+	do("POST", "/networks/create", `{"Name":"new"}`)
+	do("POST", "/networks/create", `{"Name":"front"}`) // refused: no event
+	do("DELETE", "/networks/front", "")
+	do("DELETE", "/networks/nope", "") // refused: no event
+	do("POST", "/networks/prune", "")
+	want := []string{"create new", "destroy front", "destroy back", "prune "}
+	if !slices.Equal(fake.events, want) {
+		t.Errorf("events: got %q, want %q", fake.events, want)
 	}
 }

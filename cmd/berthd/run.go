@@ -136,7 +136,7 @@ func run(cfg *config.Config, log *slog.Logger) error {
 	})
 	srv.AddContainers(server.Containers{Backend: ctrs, Exec: ctrs, Archive: ctrs, Commit: ctrs})
 	srv.AddVolumes(vols)
-	srv.AddNetworks(nets, ctrs)
+	srv.AddNetworks(nets, ctrs, bus)
 
 	listeners, err := listen(cfg)
 	if err != nil {

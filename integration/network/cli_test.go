@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNetworkCommands runs the same story through the docker CLI and
@@ -230,6 +232,17 @@ func TestNetworkAPIVersions(t *testing.T) {
 		code, body = d.API("GET", "/v"+tc.version+"/networks/old", nil)
 		if code != 200 || !strings.Contains(body, `"Name":"ctr"`) {
 			t.Errorf("inspect on API %s: got %d %s, want the container", tc.version, code, body)
+		}
+	}
+
+	// Create, connect, disconnect and destroy are network events.
+	d.OK("rm", "-f", "ctr")
+	d.OK("network", "rm", "old")
+	until := strconv.FormatInt(time.Now().Unix()+1, 10)
+	evs := lines(d.OK("events", "--since", "0", "--until", until, "--filter", "type=network", "--format", "{{.Action}} {{.Actor.Attributes.name}}"))
+	for _, want := range []string{"create old", "connect old", "disconnect old", "destroy old"} {
+		if !slices.Contains(evs, want) {
+			t.Errorf("network events: got %q, want %q among them", evs, want)
 		}
 	}
 }
