@@ -140,6 +140,8 @@ func TestWriteNetworks(t *testing.T) {
 		{"table {{.Name}}\t{{.Internal}}\t{{.IPv4}}\t{{.Labels}}", false, "NAME      INTERNAL   IPV4      LABELS\n" +
 			"bridge    false      true      \nhost      false      false     \nnet2      true       true      \nnet10     false      true      a=1,b=2\n"},
 		{`{{.Name}}:{{.Label "b"}}`, false, "bridge:\nhost:\nnet2:\nnet10:2\n"},
+		{`{{if eq .Name "net10"}}{{json .}}{{end}}`, false, "\n\n\n" + `{"CreatedAt":"0001-01-01 00:00:00 +0000 UTC","Driver":"bridge","ID":"cccccccccccc",` +
+			`"IPv4":"true","IPv6":"false","Internal":"false","Labels":"a=1,b=2","Name":"net10","Scope":"local"}` + "\n"},
 	} {
 		var buf bytes.Buffer
 		if err := writeNetworks(command.NewOut(&buf), append([]network.Summary{}, nets...), tc.format, tc.noTrunc); err != nil {
