@@ -108,7 +108,9 @@ func (s *Service) planNetworks(ctx context.Context, req container.CreateRequest,
 		}
 		n, err := s.o.Networks.Inspect(ctx, name)
 		if errdefs.IsNotFound(err) {
-			return nil, nil, errorf(errdefs.ErrNotFound, "network %s not found", name)
+			// Not a 404: the docker CLI answers a 404 to a create by
+			// pulling the image. dockerd says 400 too.
+			return nil, nil, errorf(errdefs.ErrInvalidArgument, "network %s not found", name)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -133,6 +135,9 @@ func (s *Service) planNetworks(ctx context.Context, req container.CreateRequest,
 		return nil, nil, err
 	}
 	if err := s.o.Networks.Validate(ctx, string(nm), attachments(nets, primaryName), ports); err != nil {
+		if errdefs.IsNotFound(err) {
+			return nil, nil, errorf(errdefs.ErrInvalidArgument, "%s", err.Error())
+		}
 		return nil, nil, err
 	}
 	return nets, warnings, nil
