@@ -245,7 +245,7 @@ func (s *Service) build(ctx context.Context, id, name string, cfg *container.Con
 	}
 	vols.finish(res.Spec.Mounts, hc)
 	res.HostConfig.Binds, res.HostConfig.Mounts = hc.Binds, hc.Mounts
-	if err := writeNetFiles(s.netFilePaths(id), res.Config, res.HostConfig); err != nil {
+	if err := writeNetFiles(s.netFilePaths(id), res.Config, s.withHostGateway(ctx, res.HostConfig)); err != nil {
 		return nil, nil, err
 	}
 	data, err := json.Marshal(res.Spec)

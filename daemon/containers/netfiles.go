@@ -107,7 +107,7 @@ func hostsFile(hostNetwork bool, extra []string, hostData []byte) ([]byte, error
 			return nil, fmt.Errorf("invalid extra host %q: want NAME:IP: %w", e, errdefs.ErrInvalidArgument)
 		}
 		if ip == "host-gateway" {
-			return nil, fmt.Errorf("extra host %q: host-gateway needs the bridge network, which berth does not have yet: %w", e, errdefs.ErrNotImplemented)
+			return nil, fmt.Errorf("extra host %q: host-gateway is the default bridge's gateway, and berthd runs without a default bridge: %w", e, errdefs.ErrNotImplemented)
 		}
 		addr, err := netip.ParseAddr(ip)
 		if err != nil {

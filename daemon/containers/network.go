@@ -278,7 +278,7 @@ func (s *Service) attach(ctx context.Context, c *ctr, pid int) (err error) {
 			}
 		}
 	}()
-	if err := s.writeNetConfig(c.id, cfg, hc, joined.Endpoints, joined.Nameservers); err != nil {
+	if err := s.writeNetConfig(ctx, c.id, cfg, hc, joined.Endpoints, joined.Nameservers); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -363,9 +363,9 @@ func (s *Service) publishNetwork(ctx context.Context, action events.Action, cont
 // hostname (and its aliases), and the embedded DNS server when a user
 // network has one. The runtime has bound the files into the container
 // already, so they are rewritten in place, not replaced.
-func (s *Service) writeNetConfig(id string, cfg *container.Config, hc *container.HostConfig, eps []netsvc.Endpoint, nameservers []netip.Addr) error {
+func (s *Service) writeNetConfig(ctx context.Context, id string, cfg *container.Config, hc *container.HostConfig, eps []netsvc.Endpoint, nameservers []netip.Addr) error {
 	f := s.netFilePaths(id)
-	hosts, err := hostsFile(false, hc.ExtraHosts, nil)
+	hosts, err := hostsFile(false, s.withHostGateway(ctx, hc).ExtraHosts, nil)
 	if err != nil {
 		return err
 	}
@@ -437,4 +437,29 @@ func macOf(s string) network.HardwareAddr {
 		return nil
 	}
 	return network.HardwareAddr(hw)
+}
+
+// withHostGateway is hc with "host-gateway" of --add-host replaced by
+// the default bridge's gateway, as dockerd resolves it; hc itself when
+// no entry names it or there is no default bridge (hostsFile refuses it
+// then).
+func (s *Service) withHostGateway(ctx context.Context, hc *container.HostConfig) *container.HostConfig {
+	isGW := func(e string) bool { return strings.HasSuffix(e, ":host-gateway") || strings.HasSuffix(e, "=host-gateway") }
+	if s.o.Networks == nil || s.o.BridgeDisabled || !slices.ContainsFunc(hc.ExtraHosts, isGW) {
+		return hc
+	}
+	n, err := s.o.Networks.Inspect(ctx, network.NetworkBridge)
+	if err != nil || len(n.IPAM.Config) == 0 || !n.IPAM.Config[0].Gateway.IsValid() {
+		return hc
+	}
+	gw := n.IPAM.Config[0].Gateway.String()
+	c := *hc
+	c.ExtraHosts = make([]string, len(hc.ExtraHosts))
+	for i, e := range hc.ExtraHosts {
+		if isGW(e) {
+			e = e[:len(e)-len("host-gateway")] + gw
+		}
+		c.ExtraHosts[i] = e
+	}
+	return &c
 }

@@ -182,7 +182,7 @@ func (s *Service) refreshNetConfig(c *ctr) {
 	c.mu.Lock()
 	cfg, hc, eps, ns := c.rec.Config, c.rec.HostConfig, c.eps, c.nameservers
 	c.mu.Unlock()
-	if err := s.writeNetConfig(c.id, cfg, hc, eps, ns); err != nil {
+	if err := s.writeNetConfig(context.Background(), c.id, cfg, hc, eps, ns); err != nil {
 		s.log.Warn("rewrite the network files of a container", "container", c.id, "error", err)
 	}
 }

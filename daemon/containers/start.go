@@ -101,7 +101,7 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 			s.unmountRootfs(c.id)
 		}
 	}()
-	if err := s.ensureNetFiles(c.id, cfg, hc); err != nil {
+	if err := s.ensureNetFiles(c.id, cfg, s.withHostGateway(ctx, hc)); err != nil {
 		return fmt.Errorf("start container %s: %w", c.id, err)
 	}
 	if err := s.joinNamespaces(c, hc); err != nil {

@@ -19,7 +19,7 @@ func TestDefaultBridge(t *testing.T) {
 	gw := listenIn(t, d.NS, "0.0.0.0:0")
 	ext := listenIn(t, d.Outside, extOutside.Addr().String()+":0")
 
-	id := d.OK("run", "-d", "--name", "web", d.Image, "sleep", "600")
+	id := d.OK("run", "-d", "--name", "web", "--add-host", "host.docker.internal:host-gateway", d.Image, "sleep", "600")
 	n := d.ctrNet("web")
 	ep, ok := n.NetworkSettings.Networks["bridge"]
 	if !ok {
@@ -47,8 +47,11 @@ func TestDefaultBridge(t *testing.T) {
 	if out := d.OK("exec", "web", "ip", "-4", "addr", "show", "eth0"); !strings.Contains(out, ep.IPAddress+"/16") {
 		t.Errorf("eth0 in the container: %s, want %s/16", out, ep.IPAddress)
 	}
-	if hosts := d.OK("exec", "web", "cat", "/etc/hosts"); !strings.Contains(hosts, ep.IPAddress+"\t"+id[:12]) {
-		t.Errorf("/etc/hosts lacks %q:\n%s", ep.IPAddress+"\t"+id[:12], hosts)
+	hosts := d.OK("exec", "web", "cat", "/etc/hosts")
+	for _, want := range []string{ep.IPAddress + "\t" + id[:12], "172.17.0.1\thost.docker.internal"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("/etc/hosts lacks %q:\n%s", want, hosts)
+		}
 	}
 
 	// The gateway, from the container: the connection comes from its own
