@@ -444,7 +444,9 @@ func macOf(s string) network.HardwareAddr {
 // no entry names it or there is no default bridge (hostsFile refuses it
 // then).
 func (s *Service) withHostGateway(ctx context.Context, hc *container.HostConfig) *container.HostConfig {
-	isGW := func(e string) bool { return strings.HasSuffix(e, ":host-gateway") || strings.HasSuffix(e, "=host-gateway") }
+	isGW := func(e string) bool {
+		return strings.HasSuffix(e, ":host-gateway") || strings.HasSuffix(e, "=host-gateway")
+	}
 	if s.o.Networks == nil || s.o.BridgeDisabled || !slices.ContainsFunc(hc.ExtraHosts, isGW) {
 		return hc
 	}
