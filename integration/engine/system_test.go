@@ -74,7 +74,7 @@ func TestAPIVersions(t *testing.T) {
 		{"GET", "/v1.51/_ping", 200, "OK"},
 		{"GET", "/nothing/here", 404, `"message":"page not found"`},
 		{"GET", "/v1.50/containers/json", 200, `[`},
-		{"GET", "/v1.50/networks", 501, `"message":"not implemented yet"`},
+		{"GET", "/v1.50/plugins", 501, `"message":"not implemented yet"`},
 		{"POST", "/v1.50/build", 501, `"message":"not implemented yet"`},
 		{"GET", "/v1.50/images/search?term=x", 501, "not supported"},
 	}
@@ -105,8 +105,12 @@ func TestAPIVersions(t *testing.T) {
 	if r.Code == 0 || !strings.Contains(r.Stderr, "client version 1.23 is too old") {
 		t.Errorf("docker info with API 1.23: got %d %q", r.Code, r.Stderr)
 	}
-	if stderr := d.Fail("network", "ls"); !strings.Contains(stderr, "not implemented yet") {
-		t.Errorf("docker network ls: got %q, want a clear 'not implemented yet'", stderr)
+	if stderr := d.Fail("plugin", "ls"); !strings.Contains(stderr, "not implemented yet") {
+		t.Errorf("docker plugin ls: got %q, want a clear 'not implemented yet'", stderr)
+	}
+	// These tests' berthd runs with --bridge=none: no default bridge.
+	if got := strings.Fields(d.OK("network", "ls", "--format", "{{.Name}}")); strings.Join(got, " ") != "host none" {
+		t.Errorf("docker network ls with --bridge=none: got %v, want host none", got)
 	}
 }
 
