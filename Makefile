@@ -65,6 +65,7 @@ bench: deps-bench build
 	bench/runtime/run
 	bench/images/run
 	bench/engine/run
+	bench/network/run
 
 # Every fuzz target, FUZZTIME each (default 20s).
 fuzz:
