@@ -45,7 +45,6 @@ type filter struct {
 	hasBefore      bool
 	hasSince       bool
 	forceAll       bool
-	noneMatchesKey bool
 }
 
 func (s *Service) compileFilter(ctx context.Context, f map[string][]string) (*filter, error) {
@@ -90,8 +89,9 @@ func (s *Service) compileFilter(ctx context.Context, f map[string][]string) (*fi
 					return nil, errorf(errdefs.ErrInvalidArgument, "Unrecognised filter value for health: %s", v)
 				}
 			case "publish", "expose":
-				// No container has ports yet.
-				fl.noneMatchesKey = true
+				if _, err := parsePortFilter(v); err != nil {
+					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter '%s=%s': %v", k, v, err)
+				}
 			}
 		}
 	}
@@ -107,9 +107,6 @@ func (c *ctr) created() time.Time {
 // match applies the filters to a record; the caller holds c.mu.
 func (fl *filter) match(r *record) bool {
 	f := fl.f
-	if fl.noneMatchesKey {
-		return false
-	}
 	if vs := f["volume"]; len(vs) > 0 && !slices.ContainsFunc(vs, func(v string) bool { return usesVolume(r, v) }) {
 		return false
 	}
@@ -205,6 +202,9 @@ func (s *Service) List(ctx context.Context, o ListOptions) ([]container.Summary,
 		sum := summary(c.rec, now)
 		s.netSummary(&sum, c)
 		c.mu.Unlock()
+		if !portsMatch(o.Filters, sum.Ports) {
+			continue
+		}
 		if o.Size {
 			if u, err := s.o.Snapshots.Usage(ctx, c.id); err == nil {
 				sum.SizeRw = u.Size

@@ -154,3 +154,50 @@ func onNetwork(r *record, ref string) bool {
 	}
 	return false
 }
+
+// portFilter is a ps publish or expose filter: a port or range, and a
+// protocol (tcp when not given).
+type portFilter struct {
+	lo, hi uint16
+	proto  string
+}
+
+func parsePortFilter(v string) (portFilter, error) {
+	pr, err := network.ParsePortRange(v)
+	if err != nil {
+		return portFilter{}, err
+	}
+	return portFilter{lo: pr.Start(), hi: pr.End(), proto: string(pr.Proto())}, nil
+}
+
+// portsMatch applies ps's publish filters (a host port a container
+// publishes) and expose filters (a port it exposes or publishes) to its
+// ports, as dockerd does.
+func portsMatch(filters map[string][]string, ports []container.PortSummary) bool {
+	for _, key := range []string{"publish", "expose"} {
+		vs := filters[key]
+		if len(vs) == 0 {
+			continue
+		}
+		ok := false
+		for _, v := range vs {
+			f, err := parsePortFilter(v)
+			if err != nil {
+				continue
+			}
+			for _, p := range ports {
+				n := p.PrivatePort
+				if key == "publish" {
+					n = p.PublicPort
+				}
+				if n != 0 && n >= f.lo && n <= f.hi && p.Type == f.proto {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

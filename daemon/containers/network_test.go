@@ -110,3 +110,34 @@ func TestOnNetwork(t *testing.T) {
 		}
 	}
 }
+
+func TestPortsMatch(t *testing.T) {
+	ports := []container.PortSummary{
+		{PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
+		{PrivatePort: 53, PublicPort: 5353, Type: "udp"},
+		{PrivatePort: 9000, Type: "tcp"},
+	}
+	cases := []struct {
+		f    map[string][]string
+		want bool
+	}{
+		{nil, true},
+		{map[string][]string{"publish": {"8080"}}, true},
+		{map[string][]string{"publish": {"8080/udp"}}, false},
+		{map[string][]string{"publish": {"5353/udp"}}, true},
+		{map[string][]string{"publish": {"8000-8100"}}, true},
+		{map[string][]string{"publish": {"80"}}, false},
+		{map[string][]string{"expose": {"9000"}}, true},
+		{map[string][]string{"expose": {"80/tcp"}, "publish": {"8080"}}, true},
+		{map[string][]string{"expose": {"81"}}, false},
+		{map[string][]string{"publish": {"9000"}}, false},
+	}
+	for _, c := range cases {
+		if got := portsMatch(c.f, ports); got != c.want {
+			t.Errorf("filters %v: got %v, want %v", c.f, got, c.want)
+		}
+	}
+	if _, err := parsePortFilter("http"); err == nil {
+		t.Errorf("filter publish=http: got no error")
+	}
+}

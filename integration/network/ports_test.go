@@ -83,6 +83,14 @@ func TestPublishedPorts(t *testing.T) {
 			t.Errorf("ps PORTS: %q lacks %q", ps, want)
 		}
 	}
+	for _, f := range []string{"publish=8080", "publish=8081/udp", "expose=9000", "expose=7000-7001/tcp"} {
+		if got := d.OK("ps", "--filter", f, "--format", "{{.Names}}"); got != "srv" {
+			t.Errorf("ps --filter %s: got %q, want srv", f, got)
+		}
+	}
+	if got := d.OK("ps", "--filter", "publish=8081", "--format", "{{.Names}}"); got != "" {
+		t.Errorf("ps --filter publish=8081 (tcp): got %q, want none", got)
+	}
 	ports := d.ctrNet("srv").NetworkSettings.Ports
 	if b, ok := ports["9000/tcp"]; !ok || b != nil {
 		t.Errorf("inspect Ports[9000/tcp]: got %v (present %v), want null", b, ok)
