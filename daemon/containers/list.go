@@ -37,14 +37,14 @@ var validStatus = map[string]bool{
 
 // filter is a decoded, checked set of list filters.
 type filter struct {
-	f              map[string][]string
-	exited         map[int]bool
-	images         map[digest.Digest]bool
-	imageNames     []string // ancestors that name no image here
-	before, since  time.Time
-	hasBefore      bool
-	hasSince       bool
-	forceAll       bool
+	f             map[string][]string
+	exited        map[int]bool
+	images        map[digest.Digest]bool
+	imageNames    []string // ancestors that name no image here
+	before, since time.Time
+	hasBefore     bool
+	hasSince      bool
+	forceAll      bool
 }
 
 func (s *Service) compileFilter(ctx context.Context, f map[string][]string) (*filter, error) {
