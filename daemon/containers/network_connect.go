@@ -63,8 +63,18 @@ func (s *Service) ConnectNetwork(ctx context.Context, ref, netRef string, settin
 		return err
 	}
 	c.mu.Lock()
-	c.eps = append(c.eps, ep)
+	still := c.sh == sh
+	if still {
+		c.eps = append(c.eps, ep)
+	}
 	c.mu.Unlock()
+	if !still {
+		// It ended meanwhile, and its exit detached what it had then.
+		if derr := s.o.Networks.Disconnect(context.WithoutCancel(ctx), c.id, n.Name, true); derr != nil {
+			s.log.Warn("disconnect a container that ended while it was connected", "container", c.id, "error", derr)
+		}
+		return errorf(errdefs.ErrConflict, "container %s ended while it was being connected to network %s", c.id, n.Name)
+	}
 	if err := s.setNetwork(c, n.Name, es); err != nil {
 		if derr := s.o.Networks.Disconnect(context.WithoutCancel(ctx), c.id, n.Name, true); derr != nil {
 			s.log.Warn("disconnect a container whose connect was not recorded", "container", c.id, "error", derr)
