@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -76,6 +77,18 @@ func (d *Driver) EnsureBridge(b Bridge) error {
 	}
 	if l.Type() != "bridge" {
 		return fmt.Errorf("bridge %s: a link of type %s has that name: %w", b.Name, l.Type(), errdefs.ErrConflict)
+	}
+	// A bridge without an address of its own takes the lowest of its
+	// ports' and changes it as containers come and go, so the
+	// containers' ARP entries for the gateway would go stale (packets
+	// to the gateway then reach another container): give it one, from
+	// the gateway address as the containers' MACs are.
+	if b.Gateway.IsValid() {
+		if mac := MAC(b.Gateway.Addr()); !bytes.Equal(l.Attrs().HardwareAddr, mac) {
+			if err := d.h.LinkSetHardwareAddr(l, mac); err != nil {
+				return fmt.Errorf("set address %s on bridge %s: %w", mac, b.Name, err)
+			}
+		}
 	}
 	if b.MTU > 0 && l.Attrs().MTU != b.MTU {
 		if err := d.h.LinkSetMTU(l, b.MTU); err != nil {

@@ -75,6 +75,9 @@ func TestBridgeAndEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := br.Attrs().HardwareAddr.String(); got != "02:42:0a:37:00:01" {
+		t.Errorf("bridge MAC: got %s, want 02:42:0a:37:00:01 (from the gateway, fixed)", got)
+	}
 	if got := br.Attrs().MTU; got != 1400 {
 		t.Errorf("bridge mtu: got %d, want 1400", got)
 	}
