@@ -9,9 +9,9 @@ import (
 // TestRunTiming reports what a network costs docker run --rm: the median
 // of runs with --network none, on the default bridge and on a user
 // network, interleaved. Reported, never asserted (the goal is at most
-// 10 ms more than none).
+// 10 ms more than none). Not parallel: the package's parallel tests wait
+// until it is done, so it runs alone.
 func TestRunTiming(t *testing.T) {
-	t.Parallel()
 	d := newDaemon(t)
 	d.OK("network", "create", "user")
 	const runs = 9
