@@ -164,6 +164,19 @@ func TestConnectDisconnect(t *testing.T) {
 	if got := d.link(bridge).Attrs().HardwareAddr.String(); got != mac {
 		t.Errorf("bridge %s changed its MAC from %s to %s as containers came and went", bridge, mac, got)
 	}
+
+	// Two networks at create: the first gives eth0 and the default route.
+	d.OK("run", "-d", "--name", "multi", "--network", "one", "--network", "two", d.Image, "sleep", "600")
+	n = d.ctrNet("multi").NetworkSettings.Networks
+	if n["one"].IPAddress == "" || n["two"].IPAddress == "" {
+		t.Fatalf("docker run --network one --network two: networks %+v, want both with addresses", n)
+	}
+	if out := d.OK("exec", "multi", "ip", "-4", "addr", "show", "eth0"); !strings.Contains(out, n["one"].IPAddress+"/") {
+		t.Errorf("multi's eth0: %s, want network one's %s", out, n["one"].IPAddress)
+	}
+	if out := d.OK("exec", "multi", "ip", "route", "show", "default"); !strings.Contains(out, "via "+n["one"].Gateway) {
+		t.Errorf("multi's default route: %s, want via %s", out, n["one"].Gateway)
+	}
 }
 
 // TestConcurrentRuns: 50 containers started at once on one network get
