@@ -127,7 +127,8 @@ func (s *Service) planNetworks(ctx context.Context, req container.CreateRequest,
 		}
 		nets[n.Name] = endpointConfig(es, n.ID)
 	}
-	if len(nets) == 0 && len(asked) == 0 {
+	if len(nets) == 0 {
+		// Only the default bridge, which berthd runs without.
 		return nil, warnings, nil
 	}
 	ports, err := portmap.FromDocker(hc.PortBindings, exposedPorts(req.Config, img), hc.PublishAllPorts)

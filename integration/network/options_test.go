@@ -1,0 +1,56 @@
+package network_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDaemonOptions: --bip, --default-address-pool, --mtu and
+// --iptables=false reach the network service.
+func TestDaemonOptions(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, "--bip", "10.99.0.1/24", "--default-address-pool", "base=10.200.0.0/16,size=24", "--mtu", "1400", "--iptables=false")
+	d.OK("run", "-d", "--name", "web", d.Image, "sleep", "600")
+	ep := d.ctrNet("web").NetworkSettings.Networks["bridge"]
+	if !strings.HasPrefix(ep.IPAddress, "10.99.0.") || ep.Gateway != "10.99.0.1" || ep.IPPrefixLen != 24 {
+		t.Errorf("--bip 10.99.0.1/24: container %s/%d via %s, want 10.99.0.x/24 via 10.99.0.1", ep.IPAddress, ep.IPPrefixLen, ep.Gateway)
+	}
+	if out := d.OK("exec", "web", "ip", "link", "show", "eth0"); !strings.Contains(out, "mtu 1400") {
+		t.Errorf("--mtu 1400: eth0 is %s", out)
+	}
+	d.OK("network", "create", "pooled")
+	if got := d.OK("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "pooled"); got != "10.200.0.0/24" {
+		t.Errorf("--default-address-pool base=10.200.0.0/16,size=24: network subnet %s, want 10.200.0.0/24", got)
+	}
+	if tables := d.nftTables(); slices.Contains(tables, "berth") {
+		t.Errorf("--iptables=false: nftables tables %v, want no berth table", tables)
+	}
+}
+
+// TestBridgeNone: with --bridge=none there is no default bridge: a
+// container in the default mode has its loopback only (as the other
+// integration packages run berthd), and berthd writes no nftables table
+// until a network needs one; user networks work.
+func TestBridgeNone(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, "--bridge=none")
+	d.OK("run", "-d", "--name", "lonely", d.Image, "sleep", "600")
+	if out := d.OK("exec", "lonely", "ip", "-o", "link"); strings.Contains(out, "eth0") {
+		t.Errorf("--bridge=none: the container has %s, want lo only", out)
+	}
+	if ep, ok := d.ctrNet("lonely").NetworkSettings.Networks["bridge"]; !ok || ep.IPAddress != "" {
+		t.Errorf("--bridge=none: inspect networks %+v, want bridge with no address", d.ctrNet("lonely").NetworkSettings.Networks)
+	}
+	if d.link("berth0") != nil {
+		t.Errorf("--bridge=none: berth0 exists")
+	}
+	if tables := d.nftTables(); slices.Contains(tables, "berth") {
+		t.Errorf("--bridge=none: nftables tables %v, want no berth table", tables)
+	}
+	d.OK("network", "create", "front")
+	d.OK("run", "-d", "--name", "member", "--network", "front", d.Image, "sleep", "600")
+	if ip := d.ctrNet("member").NetworkSettings.Networks["front"].IPAddress; ip == "" {
+		t.Errorf("--bridge=none: a container on a user network has no address")
+	}
+}
