@@ -74,20 +74,7 @@ func (s *Service) planNetworks(ctx context.Context, req container.CreateRequest,
 	}
 	primary := nm.NetworkName()
 	if !ownNetworks(nm) {
-		var others []string
-		for name := range asked {
-			if name != primary && name != string(nm) {
-				others = append(others, name)
-			}
-		}
-		if len(others) > 0 {
-			sort.Strings(others)
-			if nm.IsNone() {
-				return nil, nil, errorf(errdefs.ErrInvalidArgument, "container cannot be connected to multiple networks with one of the networks in private (none) mode")
-			}
-			return nil, nil, errorf(errdefs.ErrInvalidArgument, "conflicting options: %s networking can't be used with other networks (%s)", primary, strings.Join(others, ", "))
-		}
-		return nil, nil, nil
+		return nil, nil, checkNoOtherNetworks(nm, asked)
 	}
 	names := []string{primary}
 	for name := range asked {
@@ -142,6 +129,26 @@ func (s *Service) planNetworks(ctx context.Context, req container.CreateRequest,
 		return nil, nil, err
 	}
 	return nets, warnings, nil
+}
+
+// checkNoOtherNetworks refuses endpoints besides the network mode's own
+// for the modes that share the host's or another container's network
+// namespace, or have none.
+func checkNoOtherNetworks(nm container.NetworkMode, asked map[string]*network.EndpointSettings) error {
+	var others []string
+	for name := range asked {
+		if name != nm.NetworkName() && name != string(nm) {
+			others = append(others, name)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	sort.Strings(others)
+	if nm.IsNone() {
+		return errorf(errdefs.ErrInvalidArgument, errNoneNetwork)
+	}
+	return errorf(errdefs.ErrInvalidArgument, "conflicting options: %s networking can't be used with other networks (%s)", nm.NetworkName(), strings.Join(others, ", "))
 }
 
 // exposedPorts are the ports a container exposes: the request's and the

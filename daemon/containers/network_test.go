@@ -3,6 +3,7 @@ package containers
 import (
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/moby/moby/api/types/container"
@@ -139,5 +140,30 @@ func TestPortsMatch(t *testing.T) {
 	}
 	if _, err := parsePortFilter("http"); err == nil {
 		t.Errorf("filter publish=http: got no error")
+	}
+}
+
+func TestCheckNoOtherNetworks(t *testing.T) {
+	cases := []struct {
+		mode  container.NetworkMode
+		asked []string
+		err   string
+	}{
+		{"host", nil, ""},
+		{"host", []string{"host"}, ""},
+		{"none", []string{"none"}, ""},
+		{"container:web", []string{"container:web"}, ""},
+		{"none", []string{"none", "front"}, "private (none) mode"},
+		{"host", []string{"back", "front"}, "host networking can't be used with other networks (back, front)"},
+	}
+	for _, c := range cases {
+		asked := map[string]*network.EndpointSettings{}
+		for _, n := range c.asked {
+			asked[n] = nil
+		}
+		err := checkNoOtherNetworks(c.mode, asked)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("mode %s with %v: got %v, want %q", c.mode, c.asked, err, c.err)
+		}
 	}
 }
