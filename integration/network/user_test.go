@@ -165,6 +165,20 @@ func TestConnectDisconnect(t *testing.T) {
 		t.Errorf("bridge %s changed its MAC from %s to %s as containers came and went", bridge, mac, got)
 	}
 
+	// A static address on connect, to a running container and a created
+	// one.
+	d.OK("network", "create", "--subnet", "10.66.0.0/24", "three")
+	d.OK("network", "connect", "--ip", "10.66.0.9", "three", "far")
+	if got := d.ctrNet("far").NetworkSettings.Networks["three"].IPAddress; got != "10.66.0.9" {
+		t.Errorf("network connect --ip 10.66.0.9 of a running container: inspect says %q", got)
+	}
+	d.OK("create", "--name", "quiet", "--network", "one", d.Image, "sleep", "600")
+	d.OK("network", "connect", "--ip", "10.66.0.10", "three", "quiet")
+	d.OK("start", "quiet")
+	if out := d.OK("exec", "quiet", "ip", "-4", "addr"); !strings.Contains(out, "10.66.0.10/24") {
+		t.Errorf("network connect --ip 10.66.0.10 of a created container, then start: addresses %s", out)
+	}
+
 	// Two networks at create: the first gives eth0 and the default route.
 	d.OK("run", "-d", "--name", "multi", "--network", "one", "--network", "two", d.Image, "sleep", "600")
 	n = d.ctrNet("multi").NetworkSettings.Networks
