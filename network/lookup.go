@@ -2,9 +2,13 @@ package network
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-dev/berth/network/dns"
 )
 
 // errorf returns an error of class (an errdefs error) whose message is
@@ -61,4 +65,46 @@ func (s *Service) find(ref string) (Network, error) {
 		return Network{}, err
 	}
 	return *n, nil
+}
+
+var _ dns.ClientUpstreams = lookup{}
+
+// LookupUpstreams chooses where the embedded DNS forwards a container's
+// queries for names it does not know, as Docker's resolver does: to the
+// container's --dns servers when it has some; nowhere when every network
+// it is on is internal (no way out, so no answer from outside either);
+// else (ok false) to the host's resolvers. A client that is no
+// container's address gets the host's.
+func (l lookup) LookupUpstreams(client netip.Addr) ([]netip.AddrPort, bool) {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	id := ""
+	for _, e := range l.s.eps {
+		if e.Address.Addr() == client {
+			id = e.ContainerID
+			break
+		}
+	}
+	if id == "" {
+		return nil, false
+	}
+	internal := true
+	var ups []netip.AddrPort
+	for _, e := range l.s.endpointsOfLocked(func(e *Endpoint) bool { return e.ContainerID == id }) {
+		if n := l.s.networks[e.NetworkID]; n == nil || !n.Internal {
+			internal = false
+		}
+		for _, a := range e.DNS {
+			if up := netip.AddrPortFrom(a, dns.Port); !slices.Contains(ups, up) {
+				ups = append(ups, up)
+			}
+		}
+	}
+	switch {
+	case internal:
+		return nil, true
+	case len(ups) > 0:
+		return ups, true
+	}
+	return nil, false
 }

@@ -513,7 +513,7 @@ func TestPortsAndRestore(t *testing.T) {
 	r := e.s.rulesLocked()
 	e.s.mu.Unlock()
 	if got, want := fmt.Sprint(r), fmt.Sprintf("{[{berth0 172.17.0.0/16 false true} {%s 10.40.0.0/24 false true}] "+
-		"[{tcp 127.0.0.1 8080 10.40.0.2 80 %[1]s} {udp 127.0.0.1 %d 10.40.0.2 53 %[1]s}]}", e.s.networks[j.Endpoints[0].NetworkID].Bridge, ports[1].HostPort); got != want {
+		"[{tcp 127.0.0.1 8080 10.40.0.2 80 %[1]s} {udp 127.0.0.1 %d 10.40.0.2 53 %[1]s}] false}", e.s.networks[j.Endpoints[0].NetworkID].Bridge, ports[1].HostPort); got != want {
 		t.Errorf("rules:\n got %s\nwant %s", got, want)
 	}
 	clash := e.container("clash", Attachment{Network: "pub"})

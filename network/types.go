@@ -79,6 +79,9 @@ type Endpoint struct {
 	IfName        string // in the container: eth0, eth1, …
 	HostIf        string // host side of the veth pair
 	Ports         []PortMapping
+	// DNS are the container's --dns servers, which the embedded DNS
+	// forwards its queries to instead of the host's resolvers.
+	DNS []netip.Addr `json:",omitempty"`
 }
 
 // Container is what the container service tells at start: which
@@ -92,6 +95,10 @@ type Container struct {
 	NetNS       string
 	Attachments []Attachment // in order; the first gives the default route
 	Ports       []PortBinding
+	// DNS are the --dns servers: on user networks resolv.conf names the
+	// embedded DNS, which forwards what it does not know to these
+	// (port 53) rather than to the host's resolvers, as Docker's does.
+	DNS []netip.Addr
 }
 
 // Joined is what Attach did: the endpoints, in the attachments' order,
@@ -126,6 +133,9 @@ type ContainerNetworks interface {
 	Disconnect(ctx context.Context, containerID, network string, force bool) error
 	// Endpoints are the container's endpoints now (for inspect).
 	Endpoints(containerID string) []Endpoint
+	// Rename gives the container's endpoints its new name (docker
+	// rename): DNS answers the new name, not the old one.
+	Rename(ctx context.Context, containerID, name string) error
 	// Restore, at berthd's start, keeps the endpoints of the containers
 	// still running (ID → network namespace path) and removes all the
 	// others' (veths, rules, leases); rules are made again from the

@@ -32,6 +32,7 @@ type NetworkService interface {
 	Connect(ctx context.Context, c netsvc.Container, att netsvc.Attachment) (netsvc.Endpoint, error)
 	Disconnect(ctx context.Context, containerID, network string, force bool) error
 	Endpoints(containerID string) []netsvc.Endpoint
+	Rename(ctx context.Context, containerID, name string) error
 	Restore(ctx context.Context, running map[string]string) error
 	Inspect(ctx context.Context, ref string) (network.Inspect, error)
 }
@@ -266,7 +267,8 @@ func (s *Service) attach(ctx context.Context, c *ctr, pid int) (err error) {
 	nets := s.networksOf(r)
 	atts := attachments(nets, primaryNetwork(nets, r.HostConfig.NetworkMode))
 	cfg, hc := r.Config, r.HostConfig
-	nc := netsvc.Container{ID: c.id, Name: r.Name, Hostname: cfg.Hostname, NetNS: netNSPath(pid), Attachments: atts}
+	nc := netsvc.Container{ID: c.id, Name: r.Name, Hostname: cfg.Hostname, NetNS: netNSPath(pid), Attachments: atts,
+		DNS: slices.Clone(hc.DNS)}
 	c.mu.Unlock()
 	if len(atts) == 0 {
 		return nil
@@ -304,11 +306,19 @@ func (s *Service) attach(ctx context.Context, c *ctr, pid int) (err error) {
 	return nil
 }
 
-// detach takes a container off its networks, after its exit or a failed
-// start; failures are logged, for there is nothing to return them to.
+// detach takes a container off its networks after a failed start, and
+// publishes the disconnect events.
 func (s *Service) detach(ctx context.Context, c *ctr) {
+	s.publishDisconnects(ctx, c.id, s.leaveNetworks(ctx, c))
+}
+
+// leaveNetworks takes a container off its networks, after its exit or a
+// failed start, and returns the endpoints it had, whose disconnect events
+// the caller publishes (after the die event at an exit, as dockerd's
+// order is). Failures are logged, for there is nothing to return them to.
+func (s *Service) leaveNetworks(ctx context.Context, c *ctr) []netsvc.Endpoint {
 	if s.o.Networks == nil {
-		return
+		return nil
 	}
 	c.mu.Lock()
 	eps := c.eps
@@ -316,13 +326,18 @@ func (s *Service) detach(ctx context.Context, c *ctr) {
 	networked := len(s.networksOf(c.rec)) > 0
 	c.mu.Unlock()
 	if !networked && len(eps) == 0 {
-		return
+		return nil
 	}
 	if err := s.o.Networks.Detach(ctx, c.id); err != nil {
 		s.log.Warn("detach a container from its networks", "container", c.id, "error", err)
 	}
+	return eps
+}
+
+// publishDisconnects publishes a network disconnect event per endpoint.
+func (s *Service) publishDisconnects(ctx context.Context, id string, eps []netsvc.Endpoint) {
 	for _, ep := range eps {
-		s.publishNetwork(ctx, events.ActionDisconnect, c.id, ep.NetworkID)
+		s.publishNetwork(ctx, events.ActionDisconnect, id, ep.NetworkID)
 	}
 }
 
@@ -379,9 +394,10 @@ func (s *Service) writeNetConfig(ctx context.Context, id string, cfg *container.
 	}
 	hosts = append(hosts, ownHosts(cfg, eps)...)
 	var resolv []byte
-	if len(nameservers) > 0 && len(hc.DNS) == 0 {
+	if len(nameservers) > 0 {
 		// The embedded DNS answers the names of the network and forwards
-		// the others; --dns names other servers, and so loses them.
+		// the others, to the --dns servers when there are some (the
+		// network service has them), as Docker's does.
 		resolv = dns.ResolvConf(readHostFile(hostResolvConf), nameservers, hc.DNSSearch, hc.DNSOptions)
 	} else {
 		resolv = resolvConf(false, readHostFile(hostResolvConf), readHostFile(upstreamResolvConf), hc)

@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"slices"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/events"
@@ -36,6 +37,7 @@ func (s *Service) ConnectNetwork(ctx context.Context, ref, netRef string, settin
 	c.mu.Lock()
 	r := c.rec
 	nm, name, hostname, sh := r.HostConfig.NetworkMode, r.Name, r.Config.Hostname, c.sh
+	servers := slices.Clone(r.HostConfig.DNS)
 	nets := s.networksOf(r)
 	_, already := nets[n.Name]
 	c.mu.Unlock()
@@ -58,7 +60,7 @@ func (s *Service) ConnectNetwork(ctx context.Context, ref, netRef string, settin
 		return s.setNetwork(c, n.Name, es)
 	}
 	ep, err := s.o.Networks.Connect(ctx, netsvc.Container{ID: c.id, Name: name, Hostname: hostname,
-		NetNS: netNSPath(sh.InitPid()), Attachments: []netsvc.Attachment{att}}, att)
+		NetNS: netNSPath(sh.InitPid()), Attachments: []netsvc.Attachment{att}, DNS: servers}, att)
 	if err != nil {
 		return err
 	}

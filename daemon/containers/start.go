@@ -315,11 +315,13 @@ func (s *Service) exited(c *ctr, sh *shim.Shim, st shim.ExitStatus, waitErr erro
 		s.publish(c, events.ActionOOM, nil)
 	}
 	// Off its networks before anyone learns of the exit, so that a stop,
-	// a kill or a removal that returns leaves no endpoint behind.
+	// a kill or a removal that returns leaves no endpoint behind; the
+	// disconnect events follow the die event, as dockerd's do.
 	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	s.detach(dctx, c)
-	cancel()
+	left := s.leaveNetworks(dctx, c)
 	s.publish(c, events.ActionDie, map[string]string{"exitCode": fmt.Sprint(st.Code)})
+	s.publishDisconnects(dctx, c.id, left)
+	cancel()
 	r.exitCode, r.err = ns.ExitCode, ns.Error
 	close(r.done)
 	switch {

@@ -347,6 +347,13 @@ func (s *Service) Rename(ctx context.Context, ref, newName string) error {
 		s.mu.Unlock()
 		return err
 	}
+	if s.o.Networks != nil {
+		// The record has the new name: a failure here leaves the old DNS
+		// name until the next start, which is logged, not returned.
+		if err := s.o.Networks.Rename(ctx, c.id, n); err != nil {
+			s.log.Warn("rename a container's network endpoints", "container", c.id, "error", err)
+		}
+	}
 	s.publish(c, events.ActionRename, map[string]string{"oldName": "/" + old})
 	return nil
 }

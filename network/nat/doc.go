@@ -47,7 +47,8 @@
 // # Sysctls
 //
 // After the batch, Apply sets net.ipv4.ip_forward=1 when there is a
-// network, and net.ipv4.conf.BRIDGE.route_localnet=1 on each bridge with
+// network (unless Rules.KeepIPForward), and
+// net.ipv4.conf.BRIDGE.route_localnet=1 on each bridge with
 // a published port (so 127.0.0.1 may be DNATed out of it). ICC off needs
 // br_netfilter (bridged frames pass the inet forward hook only with it):
 // when /proc/sys/net/bridge is missing those drop rules are left out and

@@ -29,6 +29,10 @@ type PortRule struct {
 type Rules struct {
 	Networks []NetRule
 	Ports    []PortRule
+	// KeepIPForward leaves net.ipv4.ip_forward as it is (dockerd's
+	// "ip-forward": false); outbound NAT and published ports from other
+	// hosts then work only if the host forwards.
+	KeepIPForward bool
 }
 
 // IP protocol numbers (/etc/protocols).

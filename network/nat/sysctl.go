@@ -8,12 +8,12 @@ import (
 )
 
 // setSysctls turns on, in the calling thread's namespace, what r's rules
-// need: forwarding; route_localnet on bridges with published ports (so
+// need: forwarding (unless r.KeepIPForward); route_localnet on bridges with published ports (so
 // 127.0.0.1 may be DNATed out of them); bridged frames through the
 // forward hook when a network has ICC off. A bridge not (yet) there is
 // skipped: its rules wait for it.
 func setSysctls(r Rules, bridgeFilter bool) error {
-	if len(r.Networks) > 0 || len(r.Ports) > 0 {
+	if !r.KeepIPForward && (len(r.Networks) > 0 || len(r.Ports) > 0) {
 		if err := sysctl("net/ipv4/ip_forward", true); err != nil {
 			return err
 		}
