@@ -213,6 +213,7 @@ func (s *Service) lease(c Container, a Attachment) (*Endpoint, Network, error) {
 		Aliases: slices.Clone(a.Aliases), Address: netip.PrefixFrom(addr, n.Subnet.Bits()),
 		IfName: freeIfName(mine), HostIf: bridge.HostIfName(id)}
 	e.MAC = bridge.MAC(addr).String()
+	e.DNS = slices.Clone(c.DNS)
 	if hw, err := net.ParseMAC(a.MAC); err == nil {
 		e.MAC = hw.String()
 	}

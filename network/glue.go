@@ -50,7 +50,7 @@ func (s *Service) openGlue() error {
 // rulesLocked is the desired ruleset: every bridge network, and the
 // published ports of every endpoint.
 func (s *Service) rulesLocked() nat.Rules {
-	var r nat.Rules
+	r := nat.Rules{KeepIPForward: s.o.KeepIPForward}
 	for _, n := range s.sortedNetworksLocked() {
 		if n.Driver != "bridge" {
 			continue

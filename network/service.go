@@ -52,6 +52,9 @@ type Options struct {
 	// DisableICC forbids traffic between containers on the default
 	// bridge (daemon.json "icc": false).
 	DisableICC bool
+	// KeepIPForward leaves net.ipv4.ip_forward alone (daemon.json
+	// "ip-forward": false); else the rules turn it on.
+	KeepIPForward bool
 	// Upstreams are the resolvers the embedded DNS forwards to.
 	Upstreams func() []netip.AddrPort
 	// Reserve holds a published host port (portmap.Reserve); nil: host

@@ -49,7 +49,8 @@ func newNetworks(cfg *config.Config, db *bolt.DB, log *slog.Logger) (*network.Se
 		o.Pools = append(o.Pools, network.Pool{Base: p.Base, Size: p.Size})
 	}
 	if !cfg.IPForward {
-		log.Warn(`"ip-forward": false is not honoured: berth's rules turn IPv4 forwarding on when they are written`)
+		o.KeepIPForward = true
+		log.Warn(`"ip-forward": false: berthd leaves net.ipv4.ip_forward as it is; outbound NAT and published ports reached from other hosts need it on`)
 	}
 	return network.New(o)
 }

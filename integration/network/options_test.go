@@ -1,6 +1,7 @@
 package network_test
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -52,5 +53,37 @@ func TestBridgeNone(t *testing.T) {
 	d.OK("run", "-d", "--name", "member", "--network", "front", d.Image, "sleep", "600")
 	if ip := d.ctrNet("member").NetworkSettings.Networks["front"].IPAddress; ip == "" {
 		t.Errorf("--bridge=none: a container on a user network has no address")
+	}
+}
+
+// TestIPForwardFalse: with --ip-forward=false berthd leaves
+// net.ipv4.ip_forward as it finds it, however many rules it writes, and
+// warns that outbound NAT and published ports need it.
+func TestIPForwardFalse(t *testing.T) {
+	t.Parallel()
+	d := newDaemon(t, "--ip-forward=false")
+	const key = "/proc/sys/net/ipv4/ip_forward"
+	// The namespace may have inherited the host's setting: off, then
+	// rules written again by a network and a published port.
+	if err := inNS(d.NS, func() error { return os.WriteFile(key, []byte("0\n"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
+	d.OK("network", "create", "fwd")
+	d.OK("run", "-d", "--name", "pub", "--network", "fwd", "-p", "8080:80", d.Image, "sleep", "600")
+	var got []byte
+	if err := inNS(d.NS, func() (err error) { got, err = os.ReadFile(key); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(got)) != "0" {
+		t.Errorf("--ip-forward=false: got ip_forward %s, want 0 as it was", got)
+	}
+	if !slices.Contains(d.nftTables(), "berth") {
+		t.Errorf("--ip-forward=false: no berth table, want the rules written still")
+	}
+	warned := slices.ContainsFunc(strings.Split(d.Log(), "\n"), func(l string) bool {
+		return strings.Contains(l, "level=WARN") && strings.Contains(l, "ip-forward")
+	})
+	if !warned {
+		t.Errorf("--ip-forward=false: berthd log has no warning about it")
 	}
 }
