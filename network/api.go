@@ -56,7 +56,17 @@ func (s *Service) Inspect(ctx context.Context, ref string) (apinet.Inspect, erro
 	return out, nil
 }
 
-func (s *Service) hasEndpointsLocked(id string) bool { return len(s.used[id]) > 0 }
+func (s *Service) hasEndpointsLocked(id string) bool {
+	if len(s.used[id]) > 0 {
+		return true
+	}
+	for _, e := range s.eps { // endpoints without an address (phys)
+		if e.NetworkID == id {
+			return true
+		}
+	}
+	return false
+}
 
 // apiNetworkLocked is the record in the API's words.
 func (s *Service) apiNetworkLocked(n *Network) apinet.Network {

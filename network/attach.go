@@ -32,7 +32,7 @@ func (s *Service) Validate(ctx context.Context, mode string, atts []Attachment, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seen := map[string]bool{}
-	for _, a := range atts {
+	for i, a := range atts {
 		n, skip, err := s.resolveLocked(a.Network)
 		if err != nil {
 			return err
@@ -44,6 +44,9 @@ func (s *Service) Validate(ctx context.Context, mode string, atts []Attachment, 
 			return errorf(errdefs.ErrInvalidArgument, "container cannot be connected to network %s twice", n.Name)
 		}
 		seen[n.ID] = true
+		if i == 0 && len(ports) > 0 && n.Driver != "bridge" {
+			return errPortsUnsupported(n)
+		}
 		if err := s.checkAttachmentLocked(n, a); err != nil {
 			return err
 		}
@@ -76,7 +79,9 @@ func (s *Service) checkAttachmentLocked(n *Network, a Attachment) error {
 		return errorf(errdefs.ErrInvalidArgument, "container cannot be disconnected from host network or connected to host network")
 	case "bridge":
 	default:
-		return errorf(errdefs.ErrNotImplemented, "network %s: driver %s is not supported", n.Name, n.Driver)
+		if s.drivers[n.Driver] == nil {
+			return errorf(errdefs.ErrNotImplemented, "network %s: driver %s is not available", n.Name, n.Driver)
+		}
 	}
 	if len(a.Aliases) > 0 && n.Default {
 		return errorf(errdefs.ErrInvalidArgument, "network-scoped alias is supported only for containers in user defined networks")
@@ -144,7 +149,7 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 	}
 	s.mu.Lock()
 	for _, e := range j.Endpoints {
-		if n := s.networks[e.NetworkID]; n != nil && !n.Default && s.dns != nil {
+		if n := s.networks[e.NetworkID]; n != nil && n.Driver == "bridge" && !n.Default && s.dns != nil {
 			j.Nameservers = []netip.Addr{n.Gateway}
 			break
 		}
@@ -170,17 +175,30 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, route boo
 			}
 		}
 	}()
-	var mac net.HardwareAddr
-	if e.MAC != "" {
-		mac, _ = net.ParseMAC(e.MAC)
+	d := s.drivers[n.Driver]
+	if d == nil {
+		return nil, errorf(errdefs.ErrNotImplemented, "network %s: driver %s is not available", n.Name, n.Driver)
 	}
-	be := bridge.Endpoint{Bridge: n.Bridge, HostIf: e.HostIf, NetNS: c.NetNS, IfName: e.IfName, Address: e.Address,
-		Gateway: e.Gateway, MAC: mac, MTU: n.MTU, DefaultRoute: route && !n.Internal}
-	if err := s.drv.AddEndpoint(be); err != nil {
+	s.mu.Lock()
+	s.nsPaths[c.ID] = c.NetNS
+	s.mu.Unlock()
+	joined := *e
+	if err := d.Join(&n, &joined, c.NetNS, route && !n.Internal); err != nil {
 		return nil, fmt.Errorf("connect container %s to network %s: %w", c.Name, n.Name, err)
+	}
+	if joined.HostIf != e.HostIf || joined.Address != e.Address {
+		if err := s.updateEndpoint(e, func(cur *Endpoint) { cur.HostIf, cur.Address = joined.HostIf, joined.Address }); err != nil {
+			if lerr := d.Leave(&n, &joined, c.NetNS); lerr != nil {
+				s.logger(ctx).Warn("undo join", "container", c.ID, "network", n.Name, "err", lerr)
+			}
+			return nil, err
+		}
 	}
 	if !route || n.Internal || len(ports) == 0 {
 		return e, nil
+	}
+	if n.Driver != "bridge" {
+		return nil, errPortsUnsupported(&n)
 	}
 	if err := s.publish(e, withHostIP(ports, n.Options[optHostIP])); err != nil {
 		return nil, err
@@ -204,15 +222,22 @@ func (s *Service) lease(c Container, a Attachment) (*Endpoint, Network, error) {
 	if slices.ContainsFunc(mine, func(e *Endpoint) bool { return e.NetworkID == n.ID }) {
 		return nil, Network{}, errorf(errdefs.ErrPermissionDenied, "endpoint with name %s already exists in network %s", c.Name, n.Name)
 	}
-	addr, err := s.allocateLocked(n, a.IPv4)
-	if err != nil {
-		return nil, Network{}, err
+	var addr netip.Addr
+	if n.Subnet.IsValid() {
+		if addr, err = s.allocateLocked(n, a.IPv4); err != nil {
+			return nil, Network{}, err
+		}
 	}
 	id := newID()
 	e := &Endpoint{ID: id, NetworkID: n.ID, NetworkName: n.Name, ContainerID: c.ID, ContainerName: c.Name,
-		Aliases: slices.Clone(a.Aliases), Address: netip.PrefixFrom(addr, n.Subnet.Bits()),
-		IfName: freeIfName(mine), HostIf: bridge.HostIfName(id)}
-	e.MAC = bridge.MAC(addr).String()
+		Aliases: slices.Clone(a.Aliases), IfName: freeIfName(mine)}
+	if addr.IsValid() {
+		e.Address = netip.PrefixFrom(addr, n.Subnet.Bits())
+		e.MAC = bridge.MAC(addr).String()
+	}
+	if n.Driver == "bridge" {
+		e.HostIf = bridge.HostIfName(id)
+	}
 	e.DNS = slices.Clone(c.DNS)
 	if hw, err := net.ParseMAC(a.MAC); err == nil {
 		e.MAC = hw.String()
@@ -226,6 +251,30 @@ func (s *Service) lease(c Container, a Attachment) (*Endpoint, Network, error) {
 	s.addEndpointLocked(e)
 	cp := *e
 	return &cp, *n, nil
+}
+
+// errPortsUnsupported refuses published ports on a network whose driver
+// has no NAT: its containers are reached at their own addresses.
+func errPortsUnsupported(n *Network) error {
+	return errorf(errdefs.ErrInvalidArgument, "network %s: driver %s does not support port publishing: the container is reachable at its own address", n.Name, n.Driver)
+}
+
+// updateEndpoint changes an endpoint's record and e as f says.
+func (s *Service) updateEndpoint(e *Endpoint, f func(*Endpoint)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.eps[e.ID]
+	if cur == nil {
+		return errorf(errdefs.ErrNotFound, "endpoint %s gone", e.ID)
+	}
+	next := *cur
+	f(&next)
+	if err := s.putEndpoint(&next); err != nil {
+		return err
+	}
+	s.replaceEndpointLocked(cur, &next)
+	f(e)
+	return nil
 }
 
 // freeIfName is the lowest ethN the container does not use yet.
@@ -314,7 +363,11 @@ func (s *Service) Detach(ctx context.Context, containerID string) error {
 		eps = append(eps, *e)
 	}
 	s.mu.Unlock()
-	return s.leave(ctx, containerID, eps)
+	err := s.leave(ctx, containerID, eps)
+	s.mu.Lock()
+	delete(s.nsPaths, containerID)
+	s.mu.Unlock()
+	return err
 }
 
 // leave removes endpoints: veth, held ports, record; then the rules when
@@ -323,7 +376,7 @@ func (s *Service) leave(ctx context.Context, containerID string, eps []Endpoint)
 	var first error
 	hadPorts := false
 	for _, e := range eps {
-		if err := s.drv.RemoveEndpoint(e.HostIf); err != nil && first == nil {
+		if err := s.leaveDriver(&e); err != nil && first == nil {
 			first = err
 		}
 		s.mu.Lock()
@@ -345,6 +398,27 @@ func (s *Service) leave(ctx context.Context, containerID string, eps []Endpoint)
 		}
 	}
 	return first
+}
+
+// leaveDriver has the endpoint's driver remove the container's
+// interface.
+func (s *Service) leaveDriver(e *Endpoint) error {
+	s.mu.Lock()
+	n := s.networks[e.NetworkID]
+	var cp Network
+	if n != nil {
+		cp = *n
+	}
+	path := s.nsPaths[e.ContainerID]
+	s.mu.Unlock()
+	if n == nil || n.Driver == "bridge" {
+		return s.drv.RemoveEndpoint(e.HostIf)
+	}
+	d := s.drivers[cp.Driver]
+	if d == nil {
+		return errorf(errdefs.ErrNotImplemented, "network %s: driver %s is not available", cp.Name, cp.Driver)
+	}
+	return d.Leave(&cp, e, path)
 }
 
 // Connect adds a running container to one more network.

@@ -33,6 +33,10 @@ func (s *Service) Create(ctx context.Context, req apinet.CreateRequest) (apinet.
 		s.mu.Unlock()
 		return apinet.CreateResponse{}, err
 	}
+	if err := s.checkDriverLocked(n); err != nil {
+		s.mu.Unlock()
+		return apinet.CreateResponse{}, err
+	}
 	if err := s.putNetwork(n); err != nil {
 		s.mu.Unlock()
 		return apinet.CreateResponse{}, err
@@ -72,12 +76,16 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 	if !validName(req.Name) {
 		return nil, errorf(errdefs.ErrInvalidArgument, "invalid network name %q: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", req.Name)
 	}
-	switch req.Driver {
+	drvName := req.Driver
+	switch drvName {
 	case "", "bridge":
+		drvName = "bridge"
 	case "host", "null":
 		return nil, errorf(errdefs.ErrPermissionDenied, "only one instance of %q network is allowed", req.Driver)
 	default:
-		return nil, errorf(errdefs.ErrNotFound, "plugin %q not found", req.Driver)
+		if s.drivers[drvName] == nil {
+			return nil, errorf(errdefs.ErrNotFound, "plugin %q not found", req.Driver)
+		}
 	}
 	if req.Scope != "" && req.Scope != "local" {
 		return nil, errorf(errdefs.ErrInvalidArgument, "scope %q is not supported: networks are local", req.Scope)
@@ -96,7 +104,7 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 	case req.ConfigOnly || req.ConfigFrom != nil:
 		return nil, errorf(errdefs.ErrInvalidArgument, "config-only networks are not supported")
 	}
-	n := &Network{ID: newID(), Name: req.Name, Driver: "bridge", Scope: "local", Created: time.Now().UTC(),
+	n := &Network{ID: newID(), Name: req.Name, Driver: drvName, Scope: "local", Created: time.Now().UTC(),
 		Internal: req.Internal, ICC: true, MTU: s.mtu,
 		Labels: maps.Clone(req.Labels), Options: maps.Clone(req.Options)}
 	if n.Labels == nil {
@@ -104,6 +112,9 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 	}
 	if n.Options == nil {
 		n.Options = map[string]string{}
+	}
+	if drvName != "bridge" {
+		return n, nil // the driver checks its options (checkDriverLocked)
 	}
 	n.Bridge = "br-" + n.ID[:12]
 	if v, ok := n.Options[optBridgeName]; ok {
@@ -134,6 +145,26 @@ func (s *Service) plan(req apinet.CreateRequest) (*Network, error) {
 	return n, nil
 }
 
+// checkDriverLocked has the network's driver check its options, and
+// refuses a second network of a driver other than bridge on the same
+// parent interface with the same VLAN (two networks would share one
+// link).
+func (s *Service) checkDriverLocked(n *Network) error {
+	if err := s.drivers[n.Driver].CheckNetwork(n); err != nil {
+		return err
+	}
+	parent := n.Options["parent"]
+	if n.Driver == "bridge" || parent == "" {
+		return nil
+	}
+	for _, o := range s.networks {
+		if o.Driver != "bridge" && o.Options["parent"] == parent && o.Options["vlan"] == n.Options["vlan"] {
+			return errorf(errdefs.ErrConflict, "network %s is already using parent interface %s", o.Name, parent)
+		}
+	}
+	return nil
+}
+
 // placeLocked checks what depends on the other networks (name, bridge,
 // subnet) and gives the network its addresses.
 func (s *Service) placeLocked(n *Network, ipam *apinet.IPAM) error {
@@ -141,7 +172,7 @@ func (s *Service) placeLocked(n *Network, ipam *apinet.IPAM) error {
 		if o.Name == n.Name {
 			return errorf(errdefs.ErrAlreadyExists, "network with name %s already exists", n.Name)
 		}
-		if o.Bridge == n.Bridge {
+		if n.Bridge != "" && o.Bridge == n.Bridge {
 			return errorf(errdefs.ErrConflict, "bridge name %s is already used by network %s", n.Bridge, o.Name)
 		}
 	}
@@ -161,6 +192,9 @@ func (s *Service) placeLocked(n *Network, ipam *apinet.IPAM) error {
 	if !cfg.Subnet.IsValid() {
 		if cfg.IPRange.IsValid() || cfg.Gateway.IsValid() {
 			return errorf(errdefs.ErrInvalidArgument, "ip-range and gateway need a subnet")
+		}
+		if so, ok := s.drivers[n.Driver].(SubnetOptional); ok && so.SubnetOptional() {
+			return nil
 		}
 		sub, err := s.freeSubnetLocked()
 		if err != nil {
@@ -239,15 +273,16 @@ func validIfName(s string) bool {
 	return !strings.ContainsAny(s, "/: \t\n")
 }
 
-// down removes a network's bridge and DNS listener.
+// down removes a network's DNS listener and host side (its bridge).
 func (s *Service) down(n *Network) {
-	if n.Driver != "bridge" {
+	d := s.drivers[n.Driver]
+	if d == nil {
 		return
 	}
-	if s.dns != nil && !n.Default {
+	if n.Driver == "bridge" && s.dns != nil && !n.Default {
 		s.inNS(func() error { s.dns.Unlisten(n.Gateway); return nil })
 	}
-	if err := s.drv.DeleteBridge(n.Bridge); err != nil {
-		s.log.Warn("remove bridge", "network", n.Name, "bridge", n.Bridge, "err", fmt.Sprint(err))
+	if err := d.DeleteNetwork(n); err != nil {
+		s.log.Warn("remove network's host side", "network", n.Name, "driver", n.Driver, "bridge", n.Bridge, "err", fmt.Sprint(err))
 	}
 }

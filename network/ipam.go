@@ -61,7 +61,7 @@ func (s *Service) allocateLocked(n *Network, want netip.Addr) (netip.Addr, error
 // checkStatic checks a requested address against the network, with
 // dockerd's words.
 func checkStatic(n *Network, a netip.Addr) error {
-	if n.Driver != "bridge" {
+	if n.Driver == "host" || n.Driver == "null" || !n.Subnet.IsValid() {
 		return errorf(errdefs.ErrInvalidArgument, "user specified IP address is supported on user defined networks only")
 	}
 	if n.Default {

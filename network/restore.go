@@ -20,6 +20,9 @@ func (s *Service) Restore(ctx context.Context, running map[string]string) error 
 			dead = append(dead, *e)
 		}
 	}
+	for id, path := range running {
+		s.nsPaths[id] = path
+	}
 	bridges := map[string]bool{}
 	for _, n := range s.networks {
 		if n.Driver == "bridge" {

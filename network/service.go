@@ -62,8 +62,12 @@ type Options struct {
 	Reserve func(PortBinding) (Reservation, error)
 	// NetNS is the network namespace where bridges, rules and DNS
 	// listeners live, as a path; empty: berthd's own. Tests set it.
-	NetNS  string
-	Logger *slog.Logger
+	NetNS string
+	// Drivers are the network drivers besides the built-in bridge, by
+	// the name docker network create -d gives (macvlan, vlan, phys, a
+	// CNI or remote plugin's). "bridge", "host" and "null" are berth's.
+	Drivers map[string]Driver
+	Logger  *slog.Logger
 }
 
 // Service keeps berthd's networks and the containers' endpoints on them.
@@ -73,9 +77,11 @@ type Service struct {
 	o   Options
 	log *slog.Logger
 	drv *bridge.Driver
-	ns  *nsWorker // nil: the calling thread's namespace is the right one
-	fw  firewall  // nil: no rules
-	dns resolver  // nil: no embedded DNS
+	// drivers are the network drivers by name, "bridge" included.
+	drivers map[string]Driver
+	ns      *nsWorker // nil: the calling thread's namespace is the right one
+	fw      firewall  // nil: no rules
+	dns     resolver  // nil: no embedded DNS
 
 	// mu guards the maps and every write of the records.
 	mu       sync.Mutex
@@ -83,7 +89,10 @@ type Service struct {
 	eps      map[string]*Endpoint // by endpoint ID
 	used     map[string]map[netip.Addr]string
 	resv     map[string][]Reservation // held host ports, by endpoint ID
-	mtu      int
+	// nsPaths are the containers' network namespaces as last told
+	// (Attach, Connect, Restore), for the drivers' Leave.
+	nsPaths map[string]string
+	mtu     int
 
 	// ruleMu orders rule updates: the state read and the table written
 	// under it, so an older state never overwrites a newer one.
@@ -101,6 +110,12 @@ func New(o Options) (s *Service, err error) {
 	if o.DB == nil {
 		return nil, fmt.Errorf("network service: a database is required: %w", errdefs.ErrInvalidArgument)
 	}
+	for name := range o.Drivers {
+		switch name {
+		case "", "bridge", "host", "null":
+			return nil, fmt.Errorf("network service: driver name %q is berth's own: %w", name, errdefs.ErrInvalidArgument)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -111,7 +126,8 @@ func New(o Options) (s *Service, err error) {
 		o.Pools = DefaultPools()
 	}
 	s = &Service{o: o, log: o.Logger, networks: map[string]*Network{}, eps: map[string]*Endpoint{},
-		used: map[string]map[netip.Addr]string{}, resv: map[string][]Reservation{}}
+		used: map[string]map[netip.Addr]string{}, resv: map[string][]Reservation{},
+		nsPaths: map[string]string{}}
 	if o.NetNS != "" {
 		if s.ns, err = newNSWorker(o.NetNS); err != nil {
 			return nil, err
@@ -125,6 +141,11 @@ func New(o Options) (s *Service, err error) {
 	if s.drv, err = bridge.New(o.NetNS); err != nil {
 		return nil, fmt.Errorf("network service: %w", err)
 	}
+	s.drivers = map[string]Driver{}
+	for name, d := range o.Drivers {
+		s.drivers[name] = d
+	}
+	s.drivers["bridge"] = bridgeDriver{s.drv}
 	if err := s.openGlue(); err != nil {
 		return nil, fmt.Errorf("network service: %w", err)
 	}
@@ -140,7 +161,12 @@ func New(o Options) (s *Service, err error) {
 	}
 	for _, n := range s.sortedNetworks() {
 		if err := s.up(n); err != nil {
-			return nil, err
+			if n.Driver == "bridge" {
+				return nil, err
+			}
+			// A parent interface missing now must not keep berthd
+			// down; joining the network fails until it is back.
+			s.log.Warn("network not brought up", "network", n.Name, "driver", n.Driver, "err", err)
 		}
 	}
 	if err := s.applyRules(); err != nil {
@@ -200,15 +226,20 @@ func (s *Service) hostMTU() int {
 	return 1500
 }
 
-// up brings a bridge network's bridge and DNS listener up.
+// up makes a network's host side (a bridge network's bridge) and, on a
+// user bridge network, its DNS listener.
 func (s *Service) up(n *Network) error {
-	if n.Driver != "bridge" {
+	d := s.drivers[n.Driver]
+	if d == nil {
+		if n.Driver != "host" && n.Driver != "null" {
+			s.log.Warn("network of an unknown driver left down", "network", n.Name, "driver", n.Driver)
+		}
 		return nil
 	}
-	if err := s.drv.EnsureBridge(bridge.Bridge{Name: n.Bridge, Gateway: netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), MTU: n.MTU}); err != nil {
+	if err := d.CreateNetwork(n); err != nil {
 		return fmt.Errorf("network %s: %w", n.Name, err)
 	}
-	if s.dns != nil && !n.Default {
+	if n.Driver == "bridge" && s.dns != nil && !n.Default {
 		if err := s.inNS(func() error { return s.dns.Listen(n.Gateway) }); err != nil {
 			s.log.Warn("embedded DNS not listening", "network", n.Name, "addr", n.Gateway, "err", err)
 		}

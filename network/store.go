@@ -99,7 +99,18 @@ func (s *Service) addEndpointLocked(e *Endpoint) {
 		u = map[netip.Addr]string{}
 		s.used[e.NetworkID] = u
 	}
-	u[e.Address.Addr()] = e.ID
+	if e.Address.IsValid() {
+		u[e.Address.Addr()] = e.ID
+	}
+}
+
+// replaceEndpointLocked makes cur's record next, its address included.
+func (s *Service) replaceEndpointLocked(cur, next *Endpoint) {
+	if u := s.used[cur.NetworkID]; u != nil && cur.Address.IsValid() && u[cur.Address.Addr()] == cur.ID {
+		delete(u, cur.Address.Addr())
+	}
+	*cur = *next
+	s.addEndpointLocked(cur)
 }
 
 // dropEndpointLocked deletes an endpoint's record and takes it out of the
