@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/internal/fsutil"
 )
@@ -21,6 +22,7 @@ type entry struct {
 	ContainerID string          `json:"containerId"`
 	IfName      string          `json:"ifName"`
 	NetNS       string          `json:"netns,omitempty"`
+	NetNSID     string          `json:"netnsId,omitempty"` // the namespace's device:inode at ADD
 	Args        [][2]string     `json:"args,omitempty"`
 	Ports       []PortMapping   `json:"portMappings,omitempty"`
 	IPs         []string        `json:"ips,omitempty"`
@@ -153,4 +155,23 @@ func (r *Runner) Attached() ([]Cached, error) {
 		out = append(out, Cached{Network: e.Network, ContainerID: e.ContainerID, IfName: e.IfName, NetNS: e.NetNS, Done: len(e.Result) > 0})
 	}
 	return out, nil
+}
+
+// nsID identifies the namespace file at path ("device:inode"); empty
+// when it cannot be opened.
+func nsID(path string) string {
+	var st unix.Stat_t
+	if path == "" || unix.Stat(path, &st) != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", st.Dev, st.Ino)
+}
+
+// sameNS keeps e.NetNS only while it is the namespace ADD had: a path
+// of a process that ended may name another process's namespace now,
+// whose interfaces DEL must not touch.
+func sameNS(e *entry) {
+	if e.NetNS != "" && e.NetNSID != "" && nsID(e.NetNS) != e.NetNSID {
+		e.NetNS = ""
+	}
 }

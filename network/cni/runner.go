@@ -111,6 +111,7 @@ func (r *Runner) Add(ctx context.Context, l *List, a Attachment) (_ *Result, err
 	defer r.lock(k)()
 	e := &entry{Network: l.Name, ContainerID: a.ContainerID, IfName: a.IfName, NetNS: nsPath(a.NetNS), Args: a.Args,
 		Ports: a.PortMappings, MAC: a.MAC, Config: l.Bytes}
+	e.NetNSID = nsID(e.NetNS)
 	for _, p := range a.IPs {
 		e.IPs = append(e.IPs, p.String())
 	}
@@ -200,6 +201,7 @@ func (r *Runner) Del(ctx context.Context, l *List, a Attachment) error {
 	if a.NetNS != "" {
 		e.NetNS = nsPath(a.NetNS)
 	}
+	sameNS(e)
 	if err := r.del(ctx, e); err != nil {
 		return err
 	}

@@ -205,3 +205,35 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDelOtherNamespace: a DEL whose namespace path names another
+// namespace than ADD's (the process ended, the path is another's now)
+// runs without CNI_NETNS, so the plugins touch no other container.
+func TestDelOtherNamespace(t *testing.T) {
+	r, bin, _ := newFake(t)
+	envLog := filepath.Join(t.TempDir(), "env")
+	script := "#!/bin/sh\ncat >/dev/null\necho \"$CNI_COMMAND [$CNI_NETNS]\" >> " + envLog +
+		"\nif [ \"$CNI_COMMAND\" = ADD ]; then printf '%s' '" + resultA + "'; fi\n"
+	os.WriteFile(filepath.Join(bin, "envp"), []byte(script), 0o755)
+	l, _ := ParseList([]byte(`{"cniVersion":"1.0.0","name":"n","type":"envp"}`))
+	pid := itoa(os.Getpid())
+	for _, tc := range []struct{ del, want string }{
+		{"/proc/self/ns/net", "DEL [/proc/" + pid + "/ns/net]"},
+		{"/proc/self/ns/uts", "DEL []"}, // another namespace now
+	} {
+		os.Remove(envLog)
+		a := Attachment{ContainerID: "c", NetNS: "/proc/self/ns/net", IfName: "eth0"}
+		if _, err := r.Add(context.Background(), l, a); err != nil {
+			t.Fatal(err)
+		}
+		a.NetNS = tc.del
+		if err := r.Del(context.Background(), l, a); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(envLog)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if want := "ADD [/proc/" + pid + "/ns/net]"; lines[0] != want || lines[len(lines)-1] != tc.want {
+			t.Errorf("got %q, want %q then %q", lines, want, tc.want)
+		}
+	}
+}
