@@ -31,6 +31,40 @@
 //	network/dns         the embedded DNS server: container names and aliases
 //	                    on user networks, anything else forwarded to the
 //	                    host's resolvers
+//	network/macvlan     driver "macvlan": a macvlan of -o parent in the
+//	                    container (NAME.VLAN parents made when missing)
+//	network/vlan        driver "vlan": the parent's 802.1q sub-interface
+//	                    for -o vlan in the container (one at a time)
+//	network/phys        driver "phys": a host interface moved into the
+//	                    container and handed back with its addresses
+//
+// # Drivers
+//
+// A network's driver (Network.Driver, docker network create -d) makes
+// what the network is on the host and each container's interface on it;
+// the Driver interface (driver.go) is all the service asks of one:
+//
+//	CheckNetwork(n)              at create, before the record: options
+//	CreateNetwork(n)             after the record, and at every start
+//	DeleteNetwork(n)             at remove, before the record goes
+//	Join(n, ep, netns, route)    at start/connect, after the lease
+//	Leave(n, ep, netns)          at stop/disconnect/restore, before the
+//	                             lease goes; netns may be "" or stale
+//
+// Each may run again on what exists or is gone, and must succeed then.
+// The service keeps the records and the leases (IPAM) for every
+// driver, and for "bridge" alone (built in, over network/bridge) the
+// embedded DNS on the gateway, the nftables rules, published ports and
+// the sweep of stray veths at restore. Other drivers come in Options.Drivers
+// by name (berthd registers macvlan, vlan and phys; CNI and remote
+// plugin drivers plug in the same way): their networks get no DNS, no
+// rules and no published ports (refused), and a driver implementing
+// SubnetOptional may have networks without a subnet, whose endpoints
+// bring their own address (Join fills Endpoint.Address; the service
+// records it). A network whose driver is not registered stays in the
+// records and is reported by inspect, but nothing can join it; a
+// driver's network that cannot come up at start (its parent missing) is
+// logged and does not keep berthd down.
 //
 // # Data path of a published port
 //

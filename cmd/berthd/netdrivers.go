@@ -14,7 +14,7 @@ import (
 // containers links of the host's interfaces: macvlan, vlan and phys.
 // They work in berthd's own network namespace and live as long as
 // berthd. phys pins the namespaces of the containers holding a host
-// interface under EXEC-ROOT/netns.
+// interface under EXEC-ROOT/netns-phys.
 func linkDrivers(cfg *config.Config) (map[string]network.Driver, error) {
 	mv, err := macvlan.New("")
 	if err != nil {
@@ -25,7 +25,7 @@ func linkDrivers(cfg *config.Config) (map[string]network.Driver, error) {
 		mv.Close()
 		return nil, err
 	}
-	ph, err := phys.New(phys.Options{PinDir: filepath.Join(cfg.ExecRoot, "netns")})
+	ph, err := phys.New(phys.Options{PinDir: filepath.Join(cfg.ExecRoot, "netns-phys")})
 	if err != nil {
 		mv.Close()
 		vl.Close()

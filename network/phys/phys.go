@@ -26,7 +26,7 @@ type Options struct {
 	// ("": the calling thread's).
 	NetNS string
 	// PinDir is where the containers' namespaces are pinned by bind
-	// mounts while they hold a parent (berthd: EXEC-ROOT/netns).
+	// mounts while they hold a parent (berthd: EXEC-ROOT/netns-phys).
 	PinDir string
 }
 
