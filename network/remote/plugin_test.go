@@ -51,6 +51,20 @@ func (p *testPlugin) called() []string {
 	return append([]string(nil), p.calls...)
 }
 
+// set changes the plugin's behaviour under its lock.
+func (p *testPlugin) set(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f()
+}
+
+// req is the last request of method.
+func (p *testPlugin) req(method string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.reqs[method])
+}
+
 func (p *testPlugin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/")
 	var body json.RawMessage
@@ -92,6 +106,8 @@ func (p *testPlugin) answer(method string, body json.RawMessage) (any, error) {
 	json.Unmarshal(body, &req)
 	switch method {
 	case "Plugin.Activate":
+		p.mu.Lock()
+		defer p.mu.Unlock()
 		return map[string]any{"Implements": p.implements}, nil
 	case "NetworkDriver.GetCapabilities":
 		return Capabilities{Scope: "local", ConnectivityScope: "local"}, nil

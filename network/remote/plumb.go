@@ -242,3 +242,12 @@ func Unplumb(hostNS, ctrNS, name, alias, srcName string) error {
 	}
 	return moveBack(ctr, hostFd, srcName, name)
 }
+
+// parsePrefix parses an address with its prefix length ("10.0.0.2/24").
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("invalid address %q: %w", s, errdefs.ErrInvalidArgument)
+	}
+	return p, nil
+}

@@ -73,7 +73,7 @@ func TestDiscovery(t *testing.T) {
 func TestNotANetworkDriver(t *testing.T) {
 	dir := t.TempDir()
 	p := startPlugin(t, dir, "vol", "")
-	p.implements = []string{"VolumeDriver"}
+	p.set(func() { p.implements = []string{"VolumeDriver"} })
 	_, err := testPlugins(dir, dir).Driver(context.Background(), "vol")
 	if err == nil || !strings.Contains(err.Error(), "plugin vol does not implement NetworkDriver") {
 		t.Errorf("got %v, want a refusal", err)
@@ -102,21 +102,21 @@ func TestErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.fail["NetworkDriver.CreateNetwork"] = "subnet taken"
+	p.set(func() { p.fail["NetworkDriver.CreateNetwork"] = "subnet taken" })
 	err = d.CreateNetwork(context.Background(), CreateNetworkRequest{NetworkID: "n"})
 	var pe *Error
 	if !errors.As(err, &pe) || err.Error() != "remote network driver errs: NetworkDriver.CreateNetwork: subnet taken" {
 		t.Errorf("got %v, want the plugin's Err with its name", err)
 	}
-	p.status["NetworkDriver.Leave"] = 404
+	p.set(func() { p.status["NetworkDriver.Leave"] = 404 })
 	if err := d.Leave(context.Background(), "n", "e"); !errors.Is(err, errdefs.ErrNotImplemented) {
 		t.Errorf("got %v, want not implemented for a 404", err)
 	}
-	p.status["NetworkDriver.ProgramExternalConnectivity"] = 404
+	p.set(func() { p.status["NetworkDriver.ProgramExternalConnectivity"] = 404 })
 	if err := d.ProgramExternalConnectivity(context.Background(), "n", "e", nil); err != nil {
 		t.Errorf("optional method answered 404: got %v, want no error", err)
 	}
-	p.status["NetworkDriver.DeleteNetwork"] = 500
+	p.set(func() { p.status["NetworkDriver.DeleteNetwork"] = 500 })
 	if err := d.DeleteNetwork(context.Background(), "n"); err == nil || !strings.Contains(err.Error(), "Internal Server Error: no such method") {
 		t.Errorf("got %v, want the status and body", err)
 	}
