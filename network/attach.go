@@ -186,8 +186,9 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, route boo
 	if err := d.Join(&n, &joined, c.NetNS, route && !n.Internal); err != nil {
 		return nil, fmt.Errorf("connect container %s to network %s: %w", c.Name, n.Name, err)
 	}
-	if joined.HostIf != e.HostIf || joined.Address != e.Address {
-		if err := s.updateEndpoint(e, func(cur *Endpoint) { cur.HostIf, cur.Address = joined.HostIf, joined.Address }); err != nil {
+	if joined.HostIf != e.HostIf || joined.Address != e.Address || joined.MAC != e.MAC {
+		set := func(cur *Endpoint) { cur.HostIf, cur.Address, cur.MAC = joined.HostIf, joined.Address, joined.MAC }
+		if err := s.updateEndpoint(e, set); err != nil {
 			if lerr := d.Leave(&n, &joined, c.NetNS); lerr != nil {
 				s.logger(ctx).Warn("undo join", "container", c.ID, "network", n.Name, "err", lerr)
 			}

@@ -29,8 +29,9 @@ type Driver interface {
 	// Join makes the container's interface ep.IfName in the network
 	// namespace at netns, with ep.Address, ep.MAC and, when
 	// defaultRoute is set, the default route via ep.Gateway. It may
-	// fill ep.HostIf and, on a network without a subnet, ep.Address;
-	// the service records them. On error nothing is left.
+	// set ep.HostIf, ep.MAC (when the link keeps its own) and, on a
+	// network without a subnet, ep.Address; the service records them.
+	// On error nothing is left.
 	Join(n *Network, ep *Endpoint, netns string, defaultRoute bool) error
 	// Leave undoes Join. netns is the path Join was given while the
 	// service knows it ("" after berthd restarted for a container found

@@ -195,6 +195,9 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 	if hw, err := net.ParseMAC(ep.MAC); err == nil && mode != netlink.MACVLAN_MODE_PASSTHRU {
 		attrs.HardwareAddr = hw
 	}
+	if mode == netlink.MACVLAN_MODE_PASSTHRU {
+		ep.MAC = parent.Attrs().HardwareAddr.String() // passthru keeps the parent's
+	}
 	if err := d.host.Handle.LinkAdd(&netlink.Macvlan{LinkAttrs: attrs, Mode: mode}); err != nil {
 		return fmt.Errorf("create macvlan %s of %s: %w", ep.IfName, parent.Attrs().Name, err)
 	}

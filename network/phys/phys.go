@@ -173,7 +173,7 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 			ep.Address = addrs[0]
 		}
 	}
-	ep.HostIf = name
+	ep.HostIf, ep.MAC = name, cl.Attrs().HardwareAddr.String()
 	return ctr.Setup(cl, ifconf.Config{Addresses: use, Gateway: ep.Gateway, DefaultRoute: defaultRoute})
 }
 

@@ -123,11 +123,13 @@ func TestMoveAndBack(t *testing.T) {
 			if tc.addr != "" {
 				ep.Address = netip.MustParsePrefix(tc.addr)
 			}
+			hl, _ := nic(t, l.host, "nic0")
+			hostMAC := hl.Attrs().HardwareAddr.String()
 			if err := l.d.Join(n, ep, path, false); err != nil {
 				t.Fatal(err)
 			}
-			if ep.Address.String() != tc.want || ep.HostIf != "nic0" {
-				t.Errorf("endpoint: got %s on %s, want %s on nic0", ep.Address, ep.HostIf, tc.want)
+			if ep.Address.String() != tc.want || ep.HostIf != "nic0" || ep.MAC != hostMAC {
+				t.Errorf("endpoint: got %s on %s (MAC %s), want %s on nic0 (MAC %s)", ep.Address, ep.HostIf, ep.MAC, tc.want, hostMAC)
 			}
 			if l2, _ := nic(t, l.host, "nic0"); l2 != nil {
 				t.Errorf("nic0 still on the host")
