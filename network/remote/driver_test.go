@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/berth-dev/berth/internal/testnetns"
+	"github.com/berth-dev/berth/internal/testnetplugin"
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/network"
 )
@@ -25,7 +26,7 @@ func TestDriverInService(t *testing.T) {
 	testutil.RequireRoot(t)
 	host := testnetns.New(t)
 	dir, state := t.TempDir(), t.TempDir()
-	p := startPlugin(t, dir, "tnet", host)
+	p := testnetplugin.Start(t, dir, "tnet", host)
 	plugins := testPlugins(dir, dir)
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "berth.db"), 0o600, nil)
 	if err != nil {
@@ -48,7 +49,7 @@ func TestDriverInService(t *testing.T) {
 		IPAM: &apinet.IPAM{Config: []apinet.IPAMConfig{{Subnet: sub}}}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.req("NetworkDriver.CreateNetwork"); !strings.Contains(got, `"Pool":"10.78.0.0/24","Gateway":"10.78.0.1/24"`) || !strings.Contains(got, `"com.docker.network.generic":{"foo":"bar"}`) {
+	if got := p.Request("NetworkDriver.CreateNetwork"); !strings.Contains(got, `"Pool":"10.78.0.0/24","Gateway":"10.78.0.1/24"`) || !strings.Contains(got, `"com.docker.network.generic":{"foo":"bar"}`) {
 		t.Errorf("CreateNetwork got %s, want the pool, gateway and options", got)
 	}
 	s.Close()
@@ -69,7 +70,7 @@ func TestDriverInService(t *testing.T) {
 		if !sub.Contains(a.Addr()) {
 			t.Fatalf("got address %s, want one of %s", a, sub)
 		}
-		if got := p.req("NetworkDriver.CreateEndpoint"); !strings.Contains(got, `"Address":"`+a.String()+`"`) {
+		if got := p.Request("NetworkDriver.CreateEndpoint"); !strings.Contains(got, `"Address":"`+a.String()+`"`) {
 			t.Errorf("CreateEndpoint got %s, want the address %s", got, a)
 		}
 		nss, addrs = append(nss, ns), append(addrs, a)
@@ -84,9 +85,9 @@ func TestDriverInService(t *testing.T) {
 		}
 	}
 	// Detach again: nothing to do, nothing asked.
-	n := len(p.called())
-	if err := s.Detach(ctx, fmt.Sprintf("%064x", 1)); err != nil || len(p.called()) != n {
-		t.Errorf("second detach: %v, calls %v", err, p.called()[n:])
+	n := len(p.Calls())
+	if err := s.Detach(ctx, fmt.Sprintf("%064x", 1)); err != nil || len(p.Calls()) != n {
+		t.Errorf("second detach: %v, calls %v", err, p.Calls()[n:])
 	}
 	if err := s.Remove(ctx, "rnet"); err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestDriverInService(t *testing.T) {
 	if got := linkNames(t, host); !slices.Equal(got, []string{"lo"}) {
 		t.Errorf("host: got links %v, want lo only", got)
 	}
-	calls := strings.Join(p.called(), " ") + " "
+	calls := strings.Join(p.Calls(), " ") + " "
 	for m, want := range map[string]int{"CreateNetwork": 1, "CreateEndpoint": 2, "Join": 2, "ProgramExternalConnectivity": 2,
 		"Leave": 2, "DeleteEndpoint": 2, "DeleteNetwork": 1} {
 		if got := strings.Count(calls, "NetworkDriver."+m+" "); got != want {

@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/berth-dev/berth/internal/testnetns"
+	"github.com/berth-dev/berth/internal/testnetplugin"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -26,10 +27,10 @@ func testPlugins(sockDir, specDir string) *Plugins {
 
 func TestDiscovery(t *testing.T) {
 	sockDir, specDir := t.TempDir(), t.TempDir()
-	p := startPlugin(t, sockDir, "sockplug", "")
+	p := testnetplugin.Start(t, sockDir, "sockplug", "")
 	os.MkdirAll(filepath.Join(specDir, "dirplug"), 0o755)
-	os.WriteFile(filepath.Join(specDir, "specplug.spec"), []byte("unix://"+p.sock+"\n"), 0o644)
-	os.WriteFile(filepath.Join(specDir, "dirplug", "dirplug.json"), []byte(`{"Name":"dirplug","Addr":"unix://`+p.sock+`"}`), 0o644)
+	os.WriteFile(filepath.Join(specDir, "specplug.spec"), []byte("unix://"+p.Sock+"\n"), 0o644)
+	os.WriteFile(filepath.Join(specDir, "dirplug", "dirplug.json"), []byte(`{"Name":"dirplug","Addr":"unix://`+p.Sock+`"}`), 0o644)
 	os.WriteFile(filepath.Join(specDir, "badplug.spec"), []byte("ftp://x"), 0o644)
 	plugins := testPlugins(sockDir, specDir)
 	for _, name := range []string{"sockplug", "specplug", "dirplug"} {
@@ -42,12 +43,12 @@ func TestDiscovery(t *testing.T) {
 			t.Errorf("%s: got %s %+v, want its name and local scope", name, d.Name(), d.Capabilities())
 		}
 	}
-	if got := p.called(); len(got) != 6 || got[0] != "Plugin.Activate" || got[1] != "NetworkDriver.GetCapabilities" {
+	if got := p.Calls(); len(got) != 6 || got[0] != "Plugin.Activate" || got[1] != "NetworkDriver.GetCapabilities" {
 		t.Errorf("got calls %q, want Activate and GetCapabilities for each", got)
 	}
 	// Activated once.
 	plugins.Driver(context.Background(), "sockplug")
-	if got := len(p.called()); got != 6 {
+	if got := len(p.Calls()); got != 6 {
 		t.Errorf("got %d calls after a second Driver, want 6", got)
 	}
 	names := plugins.Names()
@@ -72,8 +73,8 @@ func TestDiscovery(t *testing.T) {
 
 func TestNotANetworkDriver(t *testing.T) {
 	dir := t.TempDir()
-	p := startPlugin(t, dir, "vol", "")
-	p.set(func() { p.implements = []string{"VolumeDriver"} })
+	p := testnetplugin.Start(t, dir, "vol", "")
+	p.Implements("VolumeDriver")
 	_, err := testPlugins(dir, dir).Driver(context.Background(), "vol")
 	if err == nil || !strings.Contains(err.Error(), "plugin vol does not implement NetworkDriver") {
 		t.Errorf("got %v, want a refusal", err)
@@ -88,7 +89,7 @@ func TestActivationWaits(t *testing.T) {
 	os.WriteFile(filepath.Join(specDir, "late.spec"), []byte("unix://"+sock), 0o644)
 	go func() {
 		time.Sleep(300 * time.Millisecond)
-		startPlugin(t, sockDir, "late", "")
+		testnetplugin.Start(t, sockDir, "late", "")
 	}()
 	if _, err := testPlugins(t.TempDir(), specDir).Driver(context.Background(), "late"); err != nil {
 		t.Fatal(err)
@@ -97,26 +98,26 @@ func TestActivationWaits(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
-	p := startPlugin(t, dir, "errs", "")
+	p := testnetplugin.Start(t, dir, "errs", "")
 	d, err := testPlugins(dir, dir).Driver(context.Background(), "errs")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.set(func() { p.fail["NetworkDriver.CreateNetwork"] = "subnet taken" })
+	p.Fail("NetworkDriver.CreateNetwork", "subnet taken")
 	err = d.CreateNetwork(context.Background(), CreateNetworkRequest{NetworkID: "n"})
 	var pe *Error
 	if !errors.As(err, &pe) || err.Error() != "remote network driver errs: NetworkDriver.CreateNetwork: subnet taken" {
 		t.Errorf("got %v, want the plugin's Err with its name", err)
 	}
-	p.set(func() { p.status["NetworkDriver.Leave"] = 404 })
+	p.Status("NetworkDriver.Leave", 404)
 	if err := d.Leave(context.Background(), "n", "e"); !errors.Is(err, errdefs.ErrNotImplemented) {
 		t.Errorf("got %v, want not implemented for a 404", err)
 	}
-	p.set(func() { p.status["NetworkDriver.ProgramExternalConnectivity"] = 404 })
+	p.Status("NetworkDriver.ProgramExternalConnectivity", 404)
 	if err := d.ProgramExternalConnectivity(context.Background(), "n", "e", nil); err != nil {
 		t.Errorf("optional method answered 404: got %v, want no error", err)
 	}
-	p.set(func() { p.status["NetworkDriver.DeleteNetwork"] = 500 })
+	p.Status("NetworkDriver.DeleteNetwork", 500)
 	if err := d.DeleteNetwork(context.Background(), "n"); err == nil || !strings.Contains(err.Error(), "Internal Server Error: no such method") {
 		t.Errorf("got %v, want the status and body", err)
 	}
@@ -166,7 +167,7 @@ func TestJoinPlumbLeave(t *testing.T) {
 	testutil.RequireRoot(t)
 	host := testnetns.New(t)
 	dir := t.TempDir()
-	p := startPlugin(t, dir, "tnet", host)
+	p := testnetplugin.Start(t, dir, "tnet", host)
 	d, err := testPlugins(dir, dir).Driver(context.Background(), "tnet")
 	if err != nil {
 		t.Fatal(err)
@@ -231,8 +232,8 @@ func TestJoinPlumbLeave(t *testing.T) {
 	if err := Unplumb(host, "/proc/self/fd/999999", "eth0", "x", "y"); err != nil {
 		t.Errorf("Unplumb of a gone namespace: %v", err)
 	}
-	if strings.Count(strings.Join(p.called(), " "), "NetworkDriver.Join") != 2 {
-		t.Errorf("got calls %v", p.called())
+	if strings.Count(strings.Join(p.Calls(), " "), "NetworkDriver.Join") != 2 {
+		t.Errorf("got calls %v", p.Calls())
 	}
 }
 
@@ -322,4 +323,21 @@ func reach(t *testing.T, from, to string, addr netip.Addr) {
 	if err != nil {
 		t.Fatalf("connect to %s: %v", ln.Addr(), err)
 	}
+}
+
+// linkNames are the links of the namespace at path.
+func linkNames(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	err := testnetns.Do(path, func() error {
+		ls, err := netlink.LinkList()
+		for _, l := range ls {
+			out = append(out, l.Attrs().Name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
