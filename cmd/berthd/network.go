@@ -48,6 +48,9 @@ func newNetworks(cfg *config.Config, db *bolt.DB, log *slog.Logger) (*network.Se
 	if o.Drivers, err = linkDrivers(cfg); err != nil {
 		return nil, err
 	}
+	if err := pluginDrivers(cfg, o.Drivers, log); err != nil {
+		return nil, err
+	}
 	for _, p := range pools {
 		o.Pools = append(o.Pools, network.Pool{Base: p.Base, Size: p.Size})
 	}
