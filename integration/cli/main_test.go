@@ -4,21 +4,16 @@
 package cli_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/berth-dev/berth/internal/testdaemon"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -63,17 +58,14 @@ func TestMain(m *testing.M) {
 // daemon is one berthd started by a test, with its own data root, exec
 // root and socket, and a berth CLI configuration directory of its own.
 type daemon struct {
-	t       *testing.T
-	dir     string // short: the socket path must fit in 108 bytes
-	Sock    string
-	Config  string // the CLI's --config directory
-	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	*testdaemon.Daemon
+	t      *testing.T
+	dir    string // short: the socket path must fit in 108 bytes
+	Config string // the CLI's --config directory
 }
 
-// newDaemon starts berthd for the test and stops it (by PID) when the
-// test ends.
+// newDaemon starts berthd for the test (with no default bridge, as for
+// every test here) and stops it (by PID) when the test ends.
 func newDaemon(t *testing.T) *daemon {
 	t.Helper()
 	testutil.RequireRoot(t)
@@ -81,88 +73,20 @@ func newDaemon(t *testing.T) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, Sock: filepath.Join(dir, "b.sock"), Config: filepath.Join(dir, "cfg"),
-		logPath: filepath.Join(dir, "berthd.log")}
+	d := &daemon{Daemon: testdaemon.New(berthd, dir), t: t, dir: dir, Config: filepath.Join(dir, "cfg")}
 	t.Cleanup(func() {
-		d.stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(d.logPath)
-			t.Logf("berthd log:\n%s", b)
-		}
+		d.Stop(t)
+		d.Check(t)
 		os.RemoveAll(dir)
 	})
-	if err := d.start(); err != nil {
-		b, _ := os.ReadFile(d.logPath)
-		t.Fatalf("start berthd: %v\n%s", err, b)
+	if err := d.Start(nil, "--bridge=none"); err != nil {
+		t.Fatalf("start berthd: %v\n%s", err, d.Log())
 	}
 	return d
 }
 
-func (d *daemon) start() error {
-	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	d.cmd = exec.Command(berthd, "--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
-		"-H", "unix://"+d.Sock, "--config-file", "/dev/null", "--debug", "--bridge=none")
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		return err
-	}
-	d.exited = make(chan struct{})
-	go func() { d.cmd.Wait(); close(d.exited) }()
-	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var dl net.Dialer
-		return dl.DialContext(ctx, "unix", d.Sock)
-	}}}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-d.exited:
-			return fmt.Errorf("berthd exited: %v", d.cmd.ProcessState)
-		default:
-		}
-		if resp, err := hc.Get("http://berthd/_ping"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-	return fmt.Errorf("berthd did not answer _ping in time")
-}
-
-// stop sends SIGTERM to this berthd and waits, killing it if it takes
-// too long.
-func (d *daemon) stop() {
-	if d.cmd == nil || d.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-d.exited:
-		return
-	default:
-	}
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		d.t.Errorf("berthd %d did not stop on SIGTERM; killing it", d.cmd.Process.Pid)
-		syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-		<-d.exited
-	}
-}
-
 // result is what one berth command did.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
-}
+type result = testdaemon.Result
 
 // Berth runs the CLI against this berthd.
 func (d *daemon) Berth(args ...string) result {
@@ -179,26 +103,7 @@ func (d *daemon) BerthIn(stdin io.Reader, args ...string) result {
 // run runs bin/berth with a clean environment plus env.
 func run(t *testing.T, stdin io.Reader, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, berth, args...)
-	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + t.TempDir()}, env...)
-	cmd.Stdin = stdin
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("berth %s: timed out", strings.Join(args, " "))
-	}
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("berth %s: %v", strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), code}
+	return testdaemon.Run(t, stdin, append([]string{"HOME=" + t.TempDir()}, env...), berth, args...)
 }
 
 // OK runs berth, fails the test unless it exits 0, and returns stdout.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testcreds"
+	"github.com/berth-dev/berth/internal/testdaemon"
 	"github.com/berth-dev/berth/internal/testregistry"
 )
 
@@ -169,19 +170,8 @@ func TestRegistryCredsHelpers(t *testing.T) {
 		cfg := e.config(`{"credsStore":"test"}`)
 		dockerRun := func(stdin string, args ...string) result {
 			t.Helper()
-			cmd := exec.Command(docker, args...)
-			cmd.Env = []string{"DOCKER_HOST=unix://" + d.Sock, "DOCKER_CONFIG=" + cfg, "PATH=" + e.path, "HOME=" + t.TempDir()}
-			cmd.Stdin = strings.NewReader(stdin)
-			var stdout, stderr strings.Builder
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
-			}
-			return result{stdout.String(), stderr.String(), code}
+			env := []string{"DOCKER_HOST=unix://" + d.Sock, "DOCKER_CONFIG=" + cfg, "PATH=" + e.path, "HOME=" + t.TempDir()}
+			return testdaemon.Run(t, strings.NewReader(stdin), env, docker, args...)
 		}
 		if r := e.login(cfg); r.Code != 0 {
 			t.Fatalf("berth login: got %s", r)

@@ -51,8 +51,7 @@ func TestExecSurvivesDaemon(t *testing.T) {
 		before[id] = d.execState(id)
 	}
 
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-	<-d.exited
+	d.Kill()
 	s.wait()
 	time.Sleep(1500 * time.Millisecond) // the first exec ends meanwhile
 	d.Start()

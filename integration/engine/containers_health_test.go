@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -233,8 +232,7 @@ func TestHealthchecks(t *testing.T) {
 
 	// berthd killed and started again: the monitors start again.
 	before := len(d.health("good").Log)
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-	<-d.exited
+	d.Kill()
 	restarted := time.Now()
 	d.Start()
 	waitFor(t, "good to be probed after the restart", 20*time.Second, func() bool {
@@ -256,7 +254,7 @@ func (d *ctrDaemon) followEvents(filters string) func() []string {
 	d.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://berthd/events?filters="+url.QueryEscape(filters), nil)
-	resp, err := d.client.Do(req)
+	resp, err := d.Client.Do(req)
 	if err != nil {
 		cancel()
 		d.t.Fatalf("GET /events: %v", err)

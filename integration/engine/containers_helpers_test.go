@@ -137,10 +137,8 @@ func newCtrDaemon(t *testing.T, args ...string) *ctrDaemon {
 // nothing of them is left.
 func (d *ctrDaemon) checkClean() {
 	t := d.t
-	select {
-	case <-d.exited:
+	if !d.Running() {
 		return // a test that stopped berthd for good checks itself
-	default:
 	}
 	ids := lines(d.Docker("ps", "-aq", "--no-trunc").Stdout)
 	if len(ids) > 0 {

@@ -29,8 +29,7 @@ func TestLiveRestore(t *testing.T) {
 	pid := d.inspect("long", "{{.State.Pid}}")
 	waitFor(t, "long to tick", 10*time.Second, func() bool { return strings.Contains(d.OK("logs", "long"), "tick 2\n") })
 
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-	<-d.exited
+	d.Kill()
 	// The shims are not berthd's children: they outlive it.
 	if len(d.shimPids()) != 5 {
 		t.Errorf("after kill -9 of berthd: got %d shims, want 5", len(d.shimPids()))

@@ -4,21 +4,17 @@
 package engine_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/berth-dev/berth/internal/testdaemon"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -54,16 +50,10 @@ func TestMain(m *testing.M) {
 // daemon is one berthd started by a test, with its own data root, exec
 // root and socket, and a docker CLI configuration of its own.
 type daemon struct {
-	t       *testing.T
-	dir     string // short: the socket path must fit in 108 bytes
-	Data    string
-	Exec    string
-	Sock    string
-	config  string // DOCKER_CONFIG
-	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	client  *http.Client
+	*testdaemon.Daemon
+	t      *testing.T
+	dir    string // short: the socket path must fit in 108 bytes
+	config string // DOCKER_CONFIG
 }
 
 // newDaemon starts berthd for the test and stops it (by PID) when the
@@ -76,110 +66,33 @@ func newDaemon(t *testing.T, args ...string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, Data: filepath.Join(dir, "data"), Exec: filepath.Join(dir, "exec"),
-		Sock: filepath.Join(dir, "b.sock"), config: filepath.Join(dir, "docker-config"), logPath: filepath.Join(dir, "berthd.log")}
-	d.client = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var dl net.Dialer
-			return dl.DialContext(ctx, "unix", d.Sock)
-		},
-	}}
+	d := &daemon{Daemon: testdaemon.New(berthd, dir), t: t, dir: dir}
+	d.config = d.DockerConfig()
 	t.Cleanup(func() {
 		d.Stop()
-		// A race detector build (BERTHD built with -race) reports here.
-		for _, bad := range []string{"WARNING: DATA RACE", "panic:"} {
-			if strings.Contains(d.Log(), bad) {
-				t.Errorf("berthd log has %q", bad)
-			}
-		}
-		if t.Failed() {
-			t.Logf("berthd log:\n%s", d.Log())
-		}
+		d.Check(t)
 		os.RemoveAll(dir)
 	})
 	d.Start(args...)
 	return d
 }
 
-// Start starts berthd over the daemon's directories and waits for its
-// socket to answer _ping.
+// Start starts berthd over the daemon's directories (with no default
+// bridge, as berthd runs for every test here) and waits for its socket
+// to answer _ping.
 func (d *daemon) Start(args ...string) {
 	d.t.Helper()
-	if err := d.start(args...); err != nil {
+	if err := d.Daemon.Start(nil, append([]string{"--bridge=none"}, args...)...); err != nil {
 		d.t.Fatalf("start berthd: %v\n%s", err, d.Log())
 	}
 }
 
-func (d *daemon) start(args ...string) error {
-	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	base := []string{"--data-root", d.Data, "--exec-root", d.Exec, "-H", "unix://" + d.Sock,
-		"--config-file", "/dev/null", "--debug", "--bridge=none"}
-	if rt := os.Getenv("BERTH_RUNTIME"); rt != "" {
-		base = append(base, "--add-runtime", "berth-runtime="+rt)
-	}
-	d.cmd = exec.Command(berthd, append(base, args...)...)
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.cmd.Start(); err != nil {
-		return err
-	}
-	d.exited = make(chan struct{})
-	go func() { d.cmd.Wait(); close(d.exited) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-d.exited:
-			return fmt.Errorf("berthd exited: %v", d.cmd.ProcessState)
-		default:
-		}
-		if resp, err := d.client.Get("http://berthd/_ping"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("berthd did not answer _ping in time")
-}
-
 // Stop sends SIGTERM to this berthd and waits for it to exit, killing
 // it if it does not in time. It returns the exit status.
-func (d *daemon) Stop() *os.ProcessState {
-	if d.cmd == nil || d.cmd.Process == nil {
-		return nil
-	}
-	select {
-	case <-d.exited:
-		return d.cmd.ProcessState
-	default:
-	}
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		d.t.Errorf("berthd %d did not stop on SIGTERM; killing it", d.cmd.Process.Pid)
-		syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-		<-d.exited
-	}
-	return d.cmd.ProcessState
-}
-
-// Log returns what berthd wrote so far.
-func (d *daemon) Log() string {
-	b, _ := os.ReadFile(d.logPath)
-	return string(b)
-}
+func (d *daemon) Stop() *os.ProcessState { return d.Daemon.Stop(d.t) }
 
 // result is what a docker command did.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
+type result = testdaemon.Result
 
 // Docker runs the docker CLI against this berthd.
 func (d *daemon) Docker(args ...string) result {
@@ -196,33 +109,7 @@ func (d *daemon) DockerIn(stdin io.Reader, args ...string) result {
 // DockerEnv runs the docker CLI with stdin and extra environment.
 func (d *daemon) DockerEnv(stdin io.Reader, env []string, args ...string) result {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = []string{
-		"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=" + d.dir,
-		"DOCKER_HOST=unix://" + d.Sock,
-		"DOCKER_CONFIG=" + d.config,
-		"DOCKER_CLI_HINTS=false",
-	}
-	cmd.Env = append(cmd.Env, env...)
-	cmd.Stdin = stdin
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		d.t.Fatalf("docker %s: timed out", strings.Join(args, " "))
-	}
-	code := 0
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			d.t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
-		}
-	}
-	return result{stdout.String(), stderr.String(), code}
+	return d.RunDocker(d.t, stdin, env, args...)
 }
 
 // OK runs docker and fails the test unless it exits 0; it returns
@@ -257,7 +144,7 @@ func (d *daemon) API(method, path string, body io.Reader, header ...string) (int
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := d.client.Do(req)
+	resp, err := d.Client.Do(req)
 	if err != nil {
 		d.t.Fatalf("%s %s: %v", method, path, err)
 	}

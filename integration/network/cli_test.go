@@ -1,10 +1,7 @@
 package network_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -12,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testdaemon"
 )
 
 // TestNetworkCommands runs the same story through the docker CLI and
@@ -184,19 +183,7 @@ func (d *daemon) berth(args ...string) result {
 	if bin == "" {
 		bin = filepath.Join(filepath.Dir(berthd), "berth")
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + d.dir, "BERTH_HOST=unix://" + d.Sock}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return result{stdout.String(), stderr.String(), ee.ExitCode()}
-	case err != nil:
-		d.t.Fatalf("berth %s: %v", strings.Join(args, " "), err)
-	}
-	return result{stdout.String(), stderr.String(), 0}
+	return testdaemon.Run(d.t, nil, []string{"HOME=" + d.dir, "BERTH_HOST=unix://" + d.Sock}, bin, args...)
 }
 
 // TestNetworkAPIVersions: old clients get the network routes as their

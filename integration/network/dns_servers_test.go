@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/berth-dev/berth/internal/netlab"
 )
 
 // outsideName is the name the fake upstream in the outside namespace
@@ -21,7 +23,7 @@ func serveUpstream(t *testing.T, d *daemon) string {
 	t.Helper()
 	addr := net.JoinHostPort(extOutside.Addr().String(), "53")
 	var pc net.PacketConn
-	if err := inNS(d.Outside, func() (err error) { pc, err = net.ListenPacket("udp", addr); return err }); err != nil {
+	if err := netlab.In(d.Outside, func() (err error) { pc, err = net.ListenPacket("udp", addr); return err }); err != nil {
 		t.Fatalf("listen on %s outside: %v", addr, err)
 	}
 	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/berth-dev/berth/internal/netlab"
 )
 
 // TestEmbeddedDNS: containers on a user network find each other by name,
@@ -60,7 +62,7 @@ func TestEmbeddedDNS(t *testing.T) {
 	q := new(dns.Msg)
 	q.SetQuestion("web.", dns.TypeA)
 	var resp *dns.Msg
-	err := inNS(d.NS, func() error {
+	err := netlab.In(d.NS, func() error {
 		c := dns.Client{Timeout: 5 * time.Second}
 		var err error
 		resp, _, err = c.Exchange(q, net.JoinHostPort(gw, "53"))
@@ -76,7 +78,7 @@ func TestEmbeddedDNS(t *testing.T) {
 	// The network gone, nothing listens on its gateway.
 	d.OK("rm", "-f", "web", "client", "searcher")
 	d.OK("network", "rm", "net1")
-	err = inNS(d.NS, func() error {
+	err = netlab.In(d.NS, func() error {
 		ap := netip.AddrPortFrom(netip.MustParseAddr(gw), 53).String()
 		pc, err := net.ListenPacket("udp", ap)
 		if err == nil {

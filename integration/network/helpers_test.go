@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/berth-dev/berth/internal/netlab"
 	"github.com/berth-dev/berth/internal/testbundle"
 )
 
@@ -60,20 +61,6 @@ func (th *nsThread) Do(f func() error) error {
 	return <-errc
 }
 
-// inNS runs f on a new thread in ns (which dies after it).
-func inNS(ns netns.NsHandle, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := netns.Set(ns); err != nil {
-			errc <- err
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
-
 // dialFrom connects from namespace ns to addr ("tcp" or "udp") and
 // returns the answer of a probe server, retrying for a few seconds
 // while the server comes up; "" when none came.
@@ -82,7 +69,7 @@ func dialFrom(ns netns.NsHandle, proto, addr string, wait time.Duration) (string
 	var last error
 	for {
 		var got string
-		err := inNS(ns, func() error {
+		err := netlab.In(ns, func() error {
 			c, err := net.DialTimeout(proto+"4", addr, time.Second)
 			if err != nil {
 				return err
@@ -123,7 +110,7 @@ type listener struct {
 func listenIn(t *testing.T, ns netns.NsHandle, addr string) *listener {
 	t.Helper()
 	var l net.Listener
-	err := inNS(ns, func() error {
+	err := netlab.In(ns, func() error {
 		var err error
 		l, err = net.Listen("tcp4", addr)
 		return err

@@ -9,11 +9,8 @@
 package network_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -21,13 +18,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netns"
 
 	"github.com/berth-dev/berth/internal/netlab"
+	"github.com/berth-dev/berth/internal/testdaemon"
 	"github.com/berth-dev/berth/internal/testutil"
 )
 
@@ -93,18 +89,14 @@ func setup() (int, error) {
 // external link, its own data and exec roots, socket and docker CLI
 // configuration.
 type daemon struct {
-	t       *testing.T
-	dir     string
-	Sock    string
-	logPath string
+	*testdaemon.Daemon
+	t   *testing.T
+	dir string
 	// NS is berthd's namespace (the test's "host"), Outside the external
 	// namespace; in runs jobs on a thread inside NS.
 	NS, Outside netns.NsHandle
 	in          *nsThread
 	args        []string
-	cmd         *exec.Cmd
-	exited      chan struct{}
-	client      *http.Client
 	Image       string
 }
 
@@ -123,13 +115,7 @@ func newDaemon(t *testing.T, args ...string) *daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{t: t, dir: dir, Sock: filepath.Join(dir, "b.sock"), logPath: filepath.Join(dir, "berthd.log"), args: args}
-	d.client = &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var dl net.Dialer
-			return dl.DialContext(ctx, "unix", d.Sock)
-		},
-	}}
+	d := &daemon{Daemon: testdaemon.New(berthd, dir), t: t, dir: dir, args: args}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	if d.NS, err = netlab.NewNS(); err != nil {
 		t.Fatal(err)
@@ -144,18 +130,11 @@ func newDaemon(t *testing.T, args ...string) *daemon {
 	}
 	d.in = startNSThread(t, d.NS)
 	t.Cleanup(func() {
-		if d.running() {
+		if d.Running() {
 			d.CheckClean()
 		}
 		d.Stop()
-		for _, bad := range []string{"WARNING: DATA RACE", "panic:"} {
-			if strings.Contains(d.Log(), bad) {
-				t.Errorf("berthd log has %q", bad)
-			}
-		}
-		if t.Failed() {
-			t.Logf("berthd log:\n%s", d.Log())
-		}
+		d.Check(t)
 	})
 	d.Start()
 	d.Image = loadImage(t, d)
@@ -163,128 +142,27 @@ func newDaemon(t *testing.T, args ...string) *daemon {
 }
 
 // Start starts berthd in the namespace and waits for it to answer _ping.
+// The thread that forks stays alive (and in the namespace) for the test,
+// so the death signal comes only if the test process dies.
 func (d *daemon) Start() {
 	d.t.Helper()
-	if err := d.start(); err != nil {
+	fork := func(cmd *exec.Cmd) error { return d.in.Do(cmd.Start) }
+	if err := d.Daemon.Start(fork, d.args...); err != nil {
 		d.t.Fatalf("start berthd: %v\n%s", err, d.Log())
-	}
-}
-
-func (d *daemon) start() error {
-	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	args := []string{"--data-root", filepath.Join(d.dir, "data"), "--exec-root", filepath.Join(d.dir, "exec"),
-		"-H", "unix://" + d.Sock, "--config-file", "/dev/null", "--debug"}
-	if rt := os.Getenv("BERTH_RUNTIME"); rt != "" {
-		args = append(args, "--add-runtime", "berth-runtime="+rt)
-	}
-	d.cmd = exec.Command(berthd, append(args, d.args...)...)
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	// The thread that forks stays alive (and in the namespace) for the
-	// test, so the death signal comes only if the test process dies.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := d.in.Do(d.cmd.Start); err != nil {
-		return err
-	}
-	d.exited = make(chan struct{})
-	go func() { d.cmd.Wait(); close(d.exited) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-d.exited:
-			return fmt.Errorf("berthd exited: %v", d.cmd.ProcessState)
-		default:
-		}
-		if resp, err := d.client.Get("http://berthd/_ping"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("berthd did not answer _ping in time")
-}
-
-func (d *daemon) running() bool {
-	if d.cmd == nil || d.exited == nil {
-		return false
-	}
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
 	}
 }
 
 // Stop sends SIGTERM to berthd and waits for it to exit (SIGKILL after
 // 30 s).
-func (d *daemon) Stop() {
-	if !d.running() {
-		return
-	}
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
-		d.t.Errorf("berthd %d did not stop on SIGTERM; killing it", d.cmd.Process.Pid)
-		d.Kill()
-	}
-}
-
-// Kill kills berthd with SIGKILL, as a crash would end it.
-func (d *daemon) Kill() {
-	if !d.running() {
-		return
-	}
-	syscall.Kill(d.cmd.Process.Pid, syscall.SIGKILL)
-	<-d.exited
-}
-
-// Log returns what berthd wrote so far.
-func (d *daemon) Log() string {
-	b, _ := os.ReadFile(d.logPath)
-	return string(b)
-}
+func (d *daemon) Stop() { d.Daemon.Stop(d.t) }
 
 // result is what a docker command did.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
+type result = testdaemon.Result
 
 // Docker runs the docker CLI against this berthd.
 func (d *daemon) Docker(args ...string) result {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Env = []string{
-		"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=" + d.dir,
-		"DOCKER_HOST=unix://" + d.Sock,
-		"DOCKER_CONFIG=" + filepath.Join(d.dir, "docker-config"),
-		"DOCKER_CLI_HINTS=false",
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		d.t.Fatalf("docker %s: timed out", strings.Join(args, " "))
-	}
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			d.t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
-		}
-		code = ee.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), code}
+	return d.RunDocker(d.t, nil, nil, args...)
 }
 
 // OK runs docker, fails the test unless it exits 0, and returns stdout
@@ -317,7 +195,7 @@ func (d *daemon) API(method, path string, body io.Reader) (int, string) {
 		d.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := d.client.Do(req)
+	resp, err := d.Client.Do(req)
 	if err != nil {
 		d.t.Fatalf("%s %s: %v", method, path, err)
 	}

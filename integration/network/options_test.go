@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/berth-dev/berth/internal/netlab"
 )
 
 // TestDaemonOptions: --bip, --default-address-pool, --mtu and
@@ -65,13 +67,13 @@ func TestIPForwardFalse(t *testing.T) {
 	const key = "/proc/sys/net/ipv4/ip_forward"
 	// The namespace may have inherited the host's setting: off, then
 	// rules written again by a network and a published port.
-	if err := inNS(d.NS, func() error { return os.WriteFile(key, []byte("0\n"), 0o644) }); err != nil {
+	if err := netlab.In(d.NS, func() error { return os.WriteFile(key, []byte("0\n"), 0o644) }); err != nil {
 		t.Fatal(err)
 	}
 	d.OK("network", "create", "fwd")
 	d.OK("run", "-d", "--name", "pub", "--network", "fwd", "-p", "8080:80", d.Image, "sleep", "600")
 	var got []byte
-	if err := inNS(d.NS, func() (err error) { got, err = os.ReadFile(key); return err }); err != nil {
+	if err := netlab.In(d.NS, func() (err error) { got, err = os.ReadFile(key); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if strings.TrimSpace(string(got)) != "0" {
