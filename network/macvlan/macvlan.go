@@ -59,10 +59,8 @@ func (d *Driver) CheckNetwork(n *network.Network) error {
 	if _, ok := modes[mode]; !ok {
 		return fmt.Errorf("requested macvlan mode '%s' is not valid, 'bridge' mode is the macvlan driver default: %w", mode, errdefs.ErrInvalidArgument)
 	}
-	for k := range n.Options {
-		if k != OptParent && k != OptMode && !strings.HasPrefix(k, "com.docker.network.") {
-			return fmt.Errorf("unknown macvlan option %q (want parent, macvlan_mode): %w", k, errdefs.ErrInvalidArgument)
-		}
+	if err := ifconf.CheckOptions("macvlan", n.Options, OptParent, OptMode); err != nil {
+		return err
 	}
 	if n.Internal {
 		return fmt.Errorf("--internal is not supported by the macvlan driver: a container on it is on the parent's wire: %w", errdefs.ErrInvalidArgument)
@@ -76,13 +74,7 @@ func (d *Driver) CheckNetwork(n *network.Network) error {
 // checkParent checks that parent names an existing link, or NAME.VLAN
 // with NAME existing and VLAN in 1..4094.
 func checkParent(host *ifconf.NS, parent string) error {
-	if parent == "" {
-		return fmt.Errorf("-o parent is required: the host interface the containers' links hang from: %w", errdefs.ErrInvalidArgument)
-	}
-	if !ifconf.ValidName(parent) {
-		return fmt.Errorf("invalid parent interface name %q: %w", parent, errdefs.ErrInvalidArgument)
-	}
-	l, err := host.Parent(parent)
+	l, err := host.RequireParent(parent, "the host interface the containers' links hang from", true)
 	if err != nil || l != nil {
 		return err
 	}

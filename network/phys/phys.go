@@ -67,27 +67,16 @@ func (d *Driver) SubnetOptional() bool { return true }
 // CheckNetwork checks -o parent: an existing link that is not loopback
 // or a bridge.
 func (d *Driver) CheckNetwork(n *network.Network) error {
-	for k := range n.Options {
-		if k != OptParent && !strings.HasPrefix(k, "com.docker.network.") {
-			return fmt.Errorf("unknown phys option %q (want parent): %w", k, errdefs.ErrInvalidArgument)
-		}
+	if err := ifconf.CheckOptions("phys", n.Options, OptParent); err != nil {
+		return err
 	}
 	if n.Internal {
 		return fmt.Errorf("--internal is not supported by the phys driver: the container owns the interface and its wire: %w", errdefs.ErrInvalidArgument)
 	}
 	parent := n.Options[OptParent]
-	if parent == "" {
-		return fmt.Errorf("-o parent is required: the host interface to hand to the container: %w", errdefs.ErrInvalidArgument)
-	}
-	if !ifconf.ValidName(parent) {
-		return fmt.Errorf("invalid parent interface name %q: %w", parent, errdefs.ErrInvalidArgument)
-	}
-	l, err := d.host.Parent(parent)
+	l, err := d.host.RequireParent(parent, "the host interface to hand to the container", false)
 	if err != nil {
 		return err
-	}
-	if l == nil {
-		return fmt.Errorf("-o parent interface was not found on the host: %s: %w", parent, errdefs.ErrInvalidArgument)
 	}
 	if l.Attrs().Flags&net.FlagLoopback != 0 || l.Type() == "bridge" {
 		return fmt.Errorf("parent %s is a %s: it cannot be handed to a container: %w", parent, l.Type(), errdefs.ErrInvalidArgument)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/vishvananda/netlink"
@@ -56,10 +55,8 @@ func vlanID(n *network.Network) (int, error) {
 
 // CheckNetwork checks -o parent (an existing link) and -o vlan.
 func (d *Driver) CheckNetwork(n *network.Network) error {
-	for k := range n.Options {
-		if k != OptParent && k != OptVLAN && !strings.HasPrefix(k, "com.docker.network.") {
-			return fmt.Errorf("unknown vlan option %q (want parent, vlan): %w", k, errdefs.ErrInvalidArgument)
-		}
+	if err := ifconf.CheckOptions("vlan", n.Options, OptParent, OptVLAN); err != nil {
+		return err
 	}
 	if n.Internal {
 		return fmt.Errorf("--internal is not supported by the vlan driver: a container on it is on the VLAN itself: %w", errdefs.ErrInvalidArgument)
@@ -67,24 +64,13 @@ func (d *Driver) CheckNetwork(n *network.Network) error {
 	if !n.Subnet.IsValid() {
 		return fmt.Errorf("the vlan driver needs a subnet: %w", errdefs.ErrInvalidArgument)
 	}
-	parent := n.Options[OptParent]
-	if parent == "" {
-		return fmt.Errorf("-o parent is required: the host interface carrying the VLAN: %w", errdefs.ErrInvalidArgument)
+	if n.Options[OptParent] != "" {
+		if _, err := vlanID(n); err != nil {
+			return err
+		}
 	}
-	if !ifconf.ValidName(parent) {
-		return fmt.Errorf("invalid parent interface name %q: %w", parent, errdefs.ErrInvalidArgument)
-	}
-	if _, err := vlanID(n); err != nil {
-		return err
-	}
-	l, err := d.host.Parent(parent)
-	if err != nil {
-		return err
-	}
-	if l == nil {
-		return fmt.Errorf("-o parent interface was not found on the host: %s: %w", parent, errdefs.ErrInvalidArgument)
-	}
-	return nil
+	_, err := d.host.RequireParent(n.Options[OptParent], "the host interface carrying the VLAN", false)
+	return err
 }
 
 // CreateNetwork brings the parent up: a sub-interface passes no traffic

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -203,4 +204,31 @@ func VLANError(what string, err error) error {
 		return fmt.Errorf("%s: this kernel has no 802.1q VLAN support (CONFIG_VLAN_8021Q, module 8021q): %w", what, errdefs.ErrNotImplemented)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// CheckOptions refuses driver options other than known and Docker's
+// generic ones (com.docker.network.*), which are kept but unused.
+func CheckOptions(driver string, opts map[string]string, known ...string) error {
+	for k := range opts {
+		if !slices.Contains(known, k) && !strings.HasPrefix(k, "com.docker.network.") {
+			return fmt.Errorf("unknown %s option %q (want %s): %w", driver, k, strings.Join(known, ", "), errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+// RequireParent checks -o parent: given (what says what it is for), a
+// valid name, and, unless missingOK, an existing link, which it returns.
+func (n *NS) RequireParent(name, what string, missingOK bool) (netlink.Link, error) {
+	if name == "" {
+		return nil, fmt.Errorf("-o parent is required: %s: %w", what, errdefs.ErrInvalidArgument)
+	}
+	if !ValidName(name) {
+		return nil, fmt.Errorf("invalid parent interface name %q: %w", name, errdefs.ErrInvalidArgument)
+	}
+	l, err := n.Parent(name)
+	if err == nil && l == nil && !missingOK {
+		err = fmt.Errorf("-o parent interface was not found on the host: %s: %w", name, errdefs.ErrInvalidArgument)
+	}
+	return l, err
 }
