@@ -105,6 +105,23 @@ func TestMacvlan(t *testing.T) {
 		t.Errorf("b to the peer: got %q, want the peer to see %s (no NAT)", out, bIP)
 	}
 
+	// Disconnect and connect a running container; berthd killed and
+	// started again still knows where its link is.
+	d.OK("network", "disconnect", "mv", "mvb")
+	if r := d.Docker("exec", "mvb", "ip", "link", "show", "eth0"); r.Code == 0 {
+		t.Errorf("mvb's eth0 after disconnect:\n%s\nwant none", r.Stdout)
+	}
+	d.OK("network", "connect", "--ip", "10.88.0.20", "mv", "mvb")
+	if got, err := dialFrom(peer, "tcp", "10.88.0.20:7000", 5*time.Second); err != nil || got == "" {
+		t.Errorf("peer to mvb after connect: got %q, %v", got, err)
+	}
+	d.Kill()
+	d.Start()
+	d.OK("network", "disconnect", "mv", "mvb")
+	if r := d.Docker("exec", "mvb", "ip", "link", "show", "eth0"); r.Code == 0 {
+		t.Errorf("mvb's eth0 after berthd's restart and disconnect:\n%s\nwant none", r.Stdout)
+	}
+
 	d.OK("network", "create", "-d", "macvlan", "-o", "parent=mvp1", "-o", "macvlan_mode=private", "--subnet", "10.89.0.0/24", "--gateway", "10.89.0.100", "mvp")
 	d.OK("run", "-d", "--name", "p1", "--network", "mvp", "--ip", "10.89.0.11", d.Image, "probe", "serve", "7000")
 	d.OK("run", "-d", "--name", "p2", "--network", "mvp", "--ip", "10.89.0.12", d.Image, "probe", "serve", "7000")
@@ -240,6 +257,10 @@ func TestPhys(t *testing.T) {
 
 	d.OK("run", "-d", "--name", "nicp", "--network", "nic", d.Image, "probe", "serve", "7000")
 	moved("nicp")
+	mac := d.ctrNet("nicp").NetworkSettings.Networks["nic"].MacAddress
+	if out := d.OK("exec", "nicp", "cat", "/sys/class/net/eth0/address"); mac == "" || out != mac {
+		t.Errorf("inspect's MAC %q, want the interface's own %q", mac, out)
+	}
 	if out := d.Fail("run", "--rm", "--network", "nic", d.Image, "true"); !strings.Contains(out, "phy0") {
 		t.Errorf("second container on nic: got %q, want a refusal naming phy0", out)
 	}
@@ -249,6 +270,20 @@ func TestPhys(t *testing.T) {
 	moved("nicp")
 	d.OK("rm", "-f", "nicp")
 	back("after rm -f")
+
+	// Connected to a running container on another network, as eth1;
+	// disconnected, it is back.
+	d.OK("run", "-d", "--name", "nicc", d.Image, "sleep", "600")
+	d.OK("network", "connect", "nic", "nicc")
+	if d.link("phy0") != nil {
+		t.Errorf("phy0 still on the host after connect")
+	}
+	if out := d.OK("exec", "nicc", "ip", "-4", "addr"); !strings.Contains(out, nicAddr) {
+		t.Errorf("nicc after connect:\n%s\nwant %s", out, nicAddr)
+	}
+	d.OK("network", "disconnect", "nic", "nicc")
+	back("after disconnect")
+	d.OK("rm", "-f", "nicc")
 
 	// berthd killed, the container killed while it is down, berthd
 	// started again: restore hands the interface back.
