@@ -1,10 +1,6 @@
 package container
 
 import (
-	"errors"
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
@@ -40,22 +36,4 @@ func commands(c *command.CLI) []*cobra.Command {
 		NewCommitCommand(c), NewDiffCommand(c), NewExportCommand(c), NewRenameCommand(c), NewUpdateCommand(c),
 		NewPortCommand(c),
 	}
-}
-
-// each runs fn for every container named, printing the name on
-// success, and reports all failures together, as docker stop, kill, rm
-// and friends do.
-func each(c *command.CLI, names []string, fn func(name string) error) error {
-	var errs []string
-	for _, name := range names {
-		if err := fn(name); err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		fmt.Fprintln(c.Out, name)
-	}
-	if len(errs) > 0 {
-		return errors.New(strings.Join(errs, "\n"))
-	}
-	return nil
 }

@@ -29,7 +29,7 @@ func NewStartCommand(c *command.CLI) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			if !attach && !interactive {
-				return each(c, args, func(name string) error {
+				return command.Each(c, args, func(name string) error {
 					_, err := api.ContainerStart(ctx, name, client.ContainerStartOptions{})
 					return err
 				})
@@ -122,7 +122,7 @@ func signalTimeoutCommand(c *command.CLI, use, short string, do func(ctx context
 			if cmd.Flags().Changed("timeout") || cmd.Flags().Changed("time") {
 				t = &timeout
 			}
-			return each(c, args, func(name string) error { return do(cmd.Context(), api, name, sig, t) })
+			return command.Each(c, args, func(name string) error { return do(cmd.Context(), api, name, sig, t) })
 		},
 	}
 	cmd.Flags().IntVarP(&timeout, "timeout", "t", 0, "Seconds to wait before killing the container")
@@ -144,7 +144,7 @@ func NewKillCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return each(c, args, func(name string) error {
+			return command.Each(c, args, func(name string) error {
 				_, err := api.ContainerKill(cmd.Context(), name, client.ContainerKillOptions{Signal: sig})
 				return err
 			})
@@ -183,7 +183,7 @@ func eachCommand(c *command.CLI, use, short string, do func(ctx context.Context,
 			if err != nil {
 				return err
 			}
-			return each(c, args, func(name string) error { return do(cmd.Context(), api, name) })
+			return command.Each(c, args, func(name string) error { return do(cmd.Context(), api, name) })
 		},
 	}
 }
@@ -229,7 +229,7 @@ func NewRemoveCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return each(c, args, func(name string) error {
+			return command.Each(c, args, func(name string) error {
 				name = strings.Trim(name, "/")
 				if name == "" {
 					return errors.New("Container name cannot be empty")

@@ -147,7 +147,7 @@ func NewUpdateCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return each(c, args, func(name string) error {
+			return command.Each(c, args, func(name string) error {
 				res, err := api.ContainerUpdate(cmd.Context(), name, opts)
 				for _, w := range res.Warnings {
 					fmt.Fprintf(c.Err, "WARNING: %s\n", w)

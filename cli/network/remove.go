@@ -1,10 +1,6 @@
 package network
 
 import (
-	"errors"
-	"fmt"
-	"strings"
-
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -24,21 +20,13 @@ func newRemoveCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []string
-			for _, name := range args {
-				if _, err := api.NetworkRemove(cmd.Context(), name, client.NetworkRemoveOptions{}); err != nil {
-					if force && errdefs.IsNotFound(err) {
-						continue
-					}
-					errs = append(errs, err.Error())
-					continue
+			return command.Each(c, args, func(name string) error {
+				_, err := api.NetworkRemove(cmd.Context(), name, client.NetworkRemoveOptions{})
+				if force && errdefs.IsNotFound(err) {
+					return command.ErrSkipped
 				}
-				fmt.Fprintln(c.Out, name)
-			}
-			if len(errs) > 0 {
-				return errors.New(strings.Join(errs, "\n"))
-			}
-			return nil
+				return err
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not error if the network does not exist")

@@ -1,10 +1,6 @@
 package volume
 
 import (
-	"errors"
-	"fmt"
-	"strings"
-
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
@@ -23,18 +19,10 @@ func newRemoveCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []string
-			for _, name := range args {
-				if _, err := api.VolumeRemove(cmd.Context(), name, client.VolumeRemoveOptions{Force: force}); err != nil {
-					errs = append(errs, err.Error())
-					continue
-				}
-				fmt.Fprintln(c.Out, name)
-			}
-			if len(errs) > 0 {
-				return errors.New(strings.Join(errs, "\n"))
-			}
-			return nil
+			return command.Each(c, args, func(name string) error {
+				_, err := api.VolumeRemove(cmd.Context(), name, client.VolumeRemoveOptions{Force: force})
+				return err
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of one or more volumes")
