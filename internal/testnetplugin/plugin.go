@@ -57,6 +57,10 @@ func Start(t testing.TB, dir, name, host string) *Plugin {
 	return p
 }
 
+// SetHost makes the plugin make its links in the namespace at path from
+// now on (for a host namespace made after the plugin started).
+func (p *Plugin) SetHost(path string) { p.set(func() { p.host = path }) }
+
 // Calls are the methods called so far, in order.
 func (p *Plugin) Calls() []string {
 	p.mu.Lock()
@@ -180,10 +184,13 @@ func (p *Plugin) answer(method string, body json.RawMessage) (any, error) {
 
 // links runs f with a netlink handle in the plugin's host namespace.
 func (p *Plugin) links(f func(*netlink.Handle) error) error {
-	if p.host == "" {
+	p.mu.Lock()
+	host := p.host
+	p.mu.Unlock()
+	if host == "" {
 		return nil
 	}
-	ns, err := netns.GetFromPath(p.host)
+	ns, err := netns.GetFromPath(host)
 	if err != nil {
 		return err
 	}
