@@ -120,6 +120,11 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 			if uerr := s.leave(ctx, c.ID, j.Endpoints); uerr != nil {
 				s.logger(ctx).Warn("undo attach", "container", c.ID, "err", uerr)
 			}
+			s.mu.Lock()
+			if len(s.endpointsOfLocked(func(e *Endpoint) bool { return e.ContainerID == c.ID })) == 0 {
+				delete(s.nsPaths, c.ID)
+			}
+			s.mu.Unlock()
 			j = Joined{}
 		}
 	}()
