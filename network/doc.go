@@ -30,7 +30,9 @@
 //	                    is a clear error and no other program takes it
 //	network/dns         the embedded DNS server: container names and aliases
 //	                    on user networks, anything else forwarded to the
-//	                    host's resolvers
+//	                    container's --dns servers (kept on its endpoints),
+//	                    else the host's resolvers; nowhere from a container
+//	                    only on internal networks (lookup.go)
 //	network/macvlan     driver "macvlan": a macvlan of -o parent in the
 //	                    container (NAME.VLAN parents made when missing)
 //	network/vlan        driver "vlan": the parent's 802.1q sub-interface

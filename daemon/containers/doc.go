@@ -126,7 +126,10 @@
 // and before the process runs (veths, addresses, routes, published
 // ports, DNS names), and writes its /etc/hosts and resolv.conf in place
 // for them (the runtime has bound them already); each exit, kill, crash
-// or failed start detaches it, before waiters learn of the exit. Live
+// or failed start detaches it, before waiters learn of the exit (the
+// disconnect events follow the die event, as dockerd's). --dns goes to
+// the service, whose embedded DNS forwards to it, resolv.conf naming the
+// embedded DNS; rename renames the endpoints' DNS names. Live
 // restore hands the service the containers still running. Inspect and
 // ps show the endpoints of the run (network.go, network_inspect.go);
 // connect and disconnect change a running container's endpoints at once
