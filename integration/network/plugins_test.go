@@ -6,7 +6,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +72,23 @@ func TestCNINetwork(t *testing.T) {
 	}
 	if n := len(cniLeases(t, leases)); n != 2 {
 		t.Errorf("got %d leases, want 2", n)
+	}
+
+	// berthd killed; cb dies meanwhile: at the restart its attachment is
+	// deleted from the cache (its namespace gone), ca's is kept.
+	pid, err := strconv.Atoi(d.OK("inspect", "-f", "{{.State.Pid}}", "cb"))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid of cb: %v", err)
+	}
+	d.Kill()
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "cb to end", func() bool { return syscall.Kill(pid, 0) != nil })
+	d.Start()
+	if got := cniLeases(t, leases); len(got) != 1 {
+		t.Errorf("leases after the restart: %v, want ca's", got)
+	}
+	if got, err := dialFrom(d.NS, "tcp", ips[0]+":7000", 5*time.Second); err != nil || got == "" {
+		t.Errorf("host to ca after the restart: got %q, %v", got, err)
 	}
 
 	d.OK("rm", "-f", "ca", "cb")
@@ -146,6 +165,23 @@ func TestRemoteNetworkPlugin(t *testing.T) {
 	}
 	if out := d.OK("network", "ls", "-q", "--filter", "name=rn2"); out != "" {
 		t.Errorf("a network the plugin refused is listed: %q", out)
+	}
+
+	// berthd killed; rb dies meanwhile: at the restart the plugin is
+	// told to delete rb's endpoint, ra's stays.
+	pid, err := strconv.Atoi(d.OK("inspect", "-f", "{{.State.Pid}}", "rb"))
+	if err != nil || pid <= 0 {
+		t.Fatalf("pid of rb: %v", err)
+	}
+	d.Kill()
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "rb to end", func() bool { return syscall.Kill(pid, 0) != nil })
+	d.Start()
+	if got := strings.Count(strings.Join(p.Calls(), " ")+" ", "NetworkDriver.DeleteEndpoint "); got != 1 {
+		t.Errorf("got %d DeleteEndpoint calls after the restart, want rb's: %v", got, p.Calls())
+	}
+	if got, err := dialFrom(d.NS, "tcp", ips[0]+":7000", 5*time.Second); err != nil || !strings.Contains(got, "FROM=10.94.0.1:") {
+		t.Errorf("host to ra after the restart: got %q, %v", got, err)
 	}
 
 	d.OK("rm", "-f", "ra", "rb")

@@ -39,6 +39,23 @@
 // without prevResult, which the plugins accept. Files are written as
 // temp file, fsync, rename, fsync of the directory.
 //
+// # The network driver "cni"
+//
+// Driver makes a Runner a driver of berth's network service:
+//
+//	docker network create -d cni [-o cni.network=CONFLIST] NAME
+//
+// takes the configuration named CONFLIST (default: NAME) from the
+// configuration directory; it must exist at create. Its IPAM gives the
+// addresses, so the network has no subnet of berth's (--subnet,
+// --gateway, --ip-range and --internal are refused); Join runs ADD and
+// records the first IPv4 address the result gives the container's
+// interface, Leave runs DEL (from the cache, so a conflist changed or
+// removed since is no obstacle). The plugins' host side (a bridge) stays
+// when the network is removed, as with other CNI runtimes. berthd takes
+// the directories from NETCONFPATH and CNI_PATH when set (cnitool's
+// variables) and caches under DATA/cni.
+//
 // # Namespaces
 //
 // Plugins do their host-side work (bridges, routes, iptables) in the

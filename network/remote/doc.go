@@ -33,6 +33,23 @@
 // non-200 answer with {"Err": "…"}: the error names the plugin and the
 // method; 404 is errdefs.ErrNotImplemented.
 //
+// # As a driver of berth's network service
+//
+// Plugins.NetworkDriver(name, …) is plugin name as a network driver
+// (docker network create -d NAME): berth's IPAM gives the subnet
+// (IPv4Data) and the endpoints' addresses and MACs (CreateEndpoint's
+// Interface; a plugin may fill what berth left empty, never change it).
+// Join is CreateEndpoint, Join, the link into the container and, on the
+// endpoint with the default route, ProgramExternalConnectivity; Leave is
+// the link back, RevokeExternalConnectivity, Leave, DeleteEndpoint.
+// Marks in a state directory (DATA/network-plugins/NAME in berthd) say
+// which networks and endpoints the plugin made: the service's
+// CreateNetwork at each start does not ask the plugin again (Docker's
+// plugins keep their networks across daemon restarts), and a Leave of
+// an endpoint already deleted asks nothing. berthd offers every plugin
+// its directories name at start (BERTH_NETWORK_PLUGIN_DIRS overrides
+// them).
+//
 // # The container's interface
 //
 // After Join, the link the plugin made (SrcName, in the host's network

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/containerd/errdefs"
 
@@ -34,6 +35,10 @@ type NetworkDriver struct {
 	name   string
 	hostNS string
 	state  string
+
+	// mu serializes Join and Leave: the container service and the
+	// network service may both undo an endpoint at berthd's start.
+	mu sync.Mutex
 }
 
 var _ network.Driver = (*NetworkDriver)(nil)
@@ -161,6 +166,8 @@ func (d *NetworkDriver) DeleteNetwork(n *network.Network) error {
 // ProgramExternalConnectivity for the endpoint with the default route;
 // on error what was done is undone.
 func (d *NetworkDriver) Join(n *network.Network, ep *network.Endpoint, netns string, defaultRoute bool) (err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	ctx := context.Background()
 	drv, err := d.p.Driver(ctx, d.name)
 	if err != nil {
@@ -181,7 +188,7 @@ func (d *NetworkDriver) Join(n *network.Network, ep *network.Endpoint, netns str
 	}
 	defer func() {
 		if err != nil {
-			d.Leave(n, ep, netns)
+			d.leave(n, ep, netns)
 		}
 	}()
 	if err := d.takeInterface(ep, in, out); err != nil {
@@ -250,6 +257,12 @@ func alias(endpointID string) string { return "berth:" + endpointID[:12] }
 // Leave and DeleteEndpoint, as Docker; an endpoint without its mark is
 // gone already. The mark goes once DeleteEndpoint succeeded.
 func (d *NetworkDriver) Leave(n *network.Network, ep *network.Endpoint, netns string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.leave(n, ep, netns)
+}
+
+func (d *NetworkDriver) leave(n *network.Network, ep *network.Endpoint, netns string) error {
 	var mark endpointMark
 	if ok, err := d.getMark("endpoints", ep.ID, &mark); !ok || err != nil {
 		return err

@@ -38,8 +38,11 @@ type Options struct {
 type Plugins struct {
 	o Options
 
-	mu      sync.Mutex
-	drivers map[string]*Driver
+	// activating serializes activations, so concurrent first calls
+	// activate a plugin once.
+	activating sync.Mutex
+	mu         sync.Mutex
+	drivers    map[string]*Driver
 }
 
 // New returns an empty set of plugins.
@@ -69,6 +72,14 @@ func (p *Plugins) Driver(ctx context.Context, name string) (*Driver, error) {
 	if d != nil {
 		return d, nil
 	}
+	p.activating.Lock()
+	defer p.activating.Unlock()
+	p.mu.Lock()
+	d = p.drivers[name]
+	p.mu.Unlock()
+	if d != nil {
+		return d, nil
+	}
 	a, err := p.find(name)
 	if err != nil {
 		return nil, err
@@ -86,9 +97,6 @@ func (p *Plugins) Driver(ctx context.Context, name string) (*Driver, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if cur := p.drivers[name]; cur != nil {
-		return cur, nil
-	}
 	p.drivers[name] = d
 	return d, nil
 }
