@@ -47,7 +47,7 @@ func TestCNINetwork(t *testing.T) {
 		t.Errorf("create with --subnet: got %q", out)
 	}
 	d.OK("network", "create", "-d", "cni", "-o", "cni.network=berthcni", "cn")
-	if out := d.Fail("run", "--rm", "--network", "cn", "-p", "8080:80", d.Image, "true"); !strings.Contains(out, "does not support port publishing") {
+	if out := d.Fail("run", "--rm", "--network", "cn", "-p", "8080:80", d.Image, "true"); !strings.Contains(out, "does not support port") {
 		t.Errorf("run -p on a cni network: got %q", out)
 	}
 	d.OK("run", "-d", "--name", "ca", "--network", "cn", d.Image, "probe", "serve", "7000")
