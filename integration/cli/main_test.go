@@ -109,11 +109,7 @@ func run(t *testing.T, stdin io.Reader, env []string, args ...string) result {
 // OK runs berth, fails the test unless it exits 0, and returns stdout.
 func (d *daemon) OK(args ...string) string {
 	d.t.Helper()
-	r := d.Berth(args...)
-	if r.Code != 0 {
-		d.t.Fatalf("berth %s: %s", strings.Join(args, " "), r)
-	}
-	return r.Stdout
+	return d.Berth(args...).Succeeded(d.t, "berth", args)
 }
 
 // Fail runs berth, fails the test unless it exits with code, and

@@ -116,41 +116,21 @@ func (d *daemon) DockerEnv(stdin io.Reader, env []string, args ...string) result
 // stdout.
 func (d *daemon) OK(args ...string) string {
 	d.t.Helper()
-	r := d.Docker(args...)
-	if r.Code != 0 {
-		d.t.Fatalf("docker %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-	}
-	return r.Stdout
+	return d.Docker(args...).Succeeded(d.t, "docker", args)
 }
 
 // Fail runs docker, fails the test unless it exits non-zero, and returns
 // stderr.
 func (d *daemon) Fail(args ...string) string {
 	d.t.Helper()
-	r := d.Docker(args...)
-	if r.Code == 0 {
-		d.t.Fatalf("docker %s: exit 0, want failure\nstdout: %s", strings.Join(args, " "), r.Stdout)
-	}
-	return r.Stderr
+	return d.Docker(args...).Failed(d.t, "docker", args)
 }
 
-// API sends a raw request to berthd and returns the status and body.
+// API sends a raw request to berthd and returns the status, headers
+// and body; header is name, value pairs.
 func (d *daemon) API(method, path string, body io.Reader, header ...string) (int, http.Header, string) {
 	d.t.Helper()
-	req, err := http.NewRequest(method, "http://berthd"+path, body)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := d.Client.Do(req)
-	if err != nil {
-		d.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	return d.Daemon.API(d.t, method, path, body, header...)
 }
 
 // lines splits output into its non-empty lines.

@@ -11,7 +11,6 @@ package network_test
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -169,37 +168,20 @@ func (d *daemon) Docker(args ...string) result {
 // trimmed.
 func (d *daemon) OK(args ...string) string {
 	d.t.Helper()
-	r := d.Docker(args...)
-	if r.Code != 0 {
-		d.t.Fatalf("docker %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
-	}
-	return strings.TrimSpace(r.Stdout)
+	return strings.TrimSpace(d.Docker(args...).Succeeded(d.t, "docker", args))
 }
 
 // Fail runs docker, fails the test unless it exits non-zero, and returns
 // stderr.
 func (d *daemon) Fail(args ...string) string {
 	d.t.Helper()
-	r := d.Docker(args...)
-	if r.Code == 0 {
-		d.t.Fatalf("docker %s: exit 0, want failure\nstdout: %s", strings.Join(args, " "), r.Stdout)
-	}
-	return r.Stderr
+	return d.Docker(args...).Failed(d.t, "docker", args)
 }
 
-// API sends a raw request to berthd and returns the status and body.
+// API sends a raw JSON request to berthd and returns the status and
+// body.
 func (d *daemon) API(method, path string, body io.Reader) (int, string) {
 	d.t.Helper()
-	req, err := http.NewRequest(method, "http://berthd"+path, body)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := d.Client.Do(req)
-	if err != nil {
-		d.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, b := d.Daemon.API(d.t, method, path, body, "Content-Type", "application/json")
+	return code, b
 }

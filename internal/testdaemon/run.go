@@ -63,3 +63,23 @@ func (d *Daemon) RunDocker(t testing.TB, stdin io.Reader, env []string, args ...
 	base := []string{"HOME=" + d.Dir, "DOCKER_HOST=unix://" + d.Sock, "DOCKER_CONFIG=" + d.DockerConfig(), "DOCKER_CLI_HINTS=false"}
 	return Run(t, stdin, append(base, env...), "docker", args...)
 }
+
+// Succeeded fails the test unless r, what program args did, exited 0;
+// it returns r.Stdout.
+func (r Result) Succeeded(t testing.TB, program string, args []string) string {
+	t.Helper()
+	if r.Code != 0 {
+		t.Fatalf("%s %s: exit %d\nstdout: %s\nstderr: %s", program, strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r.Stdout
+}
+
+// Failed fails the test unless r, what program args did, exited
+// non-zero; it returns r.Stderr.
+func (r Result) Failed(t testing.TB, program string, args []string) string {
+	t.Helper()
+	if r.Code == 0 {
+		t.Fatalf("%s %s: exit 0, want failure\nstdout: %s", program, strings.Join(args, " "), r.Stdout)
+	}
+	return r.Stderr
+}
