@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/containerd/errdefs"
 
@@ -72,6 +73,15 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, _ 
 		return err
 	}
 	a := Attachment{ContainerID: ep.ContainerID, NetNS: netns, IfName: ep.IfName}
+	// Published ports, when the service hands them to the driver, go
+	// to the plugins with the portMappings capability (portmap).
+	for _, p := range ep.Ports {
+		pm := PortMapping{HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
+		if p.HostIP.IsValid() {
+			pm.HostIP = p.HostIP.String()
+		}
+		a.PortMappings = append(a.PortMappings, pm)
+	}
 	if ep.Address.IsValid() {
 		a.IPs = append(a.IPs, ep.Address)
 	}
@@ -104,4 +114,14 @@ func (d *Driver) Leave(n *network.Network, ep *network.Endpoint, netns string) e
 		return err
 	}
 	return d.r.Del(ctx, l, Attachment{ContainerID: ep.ContainerID, NetNS: netns, IfName: ep.IfName})
+}
+
+// Nameservers are the DNS servers the plugins' result gave the
+// container's interface (its "dns" section), for its resolv.conf.
+func (d *Driver) Nameservers(n *network.Network, ep *network.Endpoint) []netip.Addr {
+	res, err := d.r.Result(confName(n), ep.ContainerID, ep.IfName)
+	if err != nil || res == nil {
+		return nil
+	}
+	return res.Nameservers()
 }

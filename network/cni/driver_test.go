@@ -40,7 +40,7 @@ func TestDriverInService(t *testing.T) {
 	r, host, leases := realRunner(t, "bridge", "host-local")
 	writeConf(t, r, "cnibr.conflist", fmt.Sprintf(`{"cniVersion":"1.0.0","name":"cnibr","plugins":[
 		{"type":"bridge","bridge":"cnisvc0","isGateway":true,"ipam":{"type":"host-local",
-			"ranges":[[{"subnet":"10.95.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":%q}}]}`, leases))
+			"ranges":[[{"subnet":"10.95.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":%q},"dns":{"nameservers":["10.95.0.53"]}}]}`, leases))
 	s := serviceWith(t, r, host)
 	ctx := context.Background()
 
@@ -86,8 +86,12 @@ func TestDriverInService(t *testing.T) {
 		if !netip.MustParsePrefix("10.95.0.0/24").Contains(a.Addr()) || a.Bits() != 24 {
 			t.Fatalf("got address %s, want one of the conflist's range", a)
 		}
-		if got := s.Endpoints(id); len(got) != 1 || got[0].Address != a || got[0].IfName != "eth0" {
-			t.Errorf("recorded endpoints %+v, want eth0 with %s", got, a)
+		eps := s.Endpoints(id)
+		if len(eps) != 1 || eps[0].Address != a || eps[0].IfName != "eth0" {
+			t.Fatalf("recorded endpoints %+v, want eth0 with %s", eps, a)
+		}
+		if got := NewDriver(r).Nameservers(&network.Network{Name: "mynet", Options: map[string]string{OptNetwork: "cnibr"}}, &eps[0]); len(got) != 1 || got[0].String() != "10.95.0.53" {
+			t.Errorf("got nameservers %v, want the conflist's 10.95.0.53", got)
 		}
 		if got := linkAddrs(t, ns, "eth0"); len(got) != 1 || got[0] != a.String() {
 			t.Errorf("eth0: got %v, want %s", got, a)

@@ -282,3 +282,13 @@ func (r *Runner) callFor(cmd string, l *List, p Plugin, e *entry, prev json.RawM
 	}
 	return call{network: l.Name, plugin: p, command: cmd, env: env, stdin: stdin}
 }
+
+// Result is the cached result of the attachment's ADD; nil when there
+// is none (never added, deleted, or ADD did not finish).
+func (r *Runner) Result(network, containerID, ifname string) (*Result, error) {
+	e, err := r.getEntry(network, containerID, ifname)
+	if err != nil || e == nil || len(e.Result) == 0 {
+		return nil, err
+	}
+	return ParseResult(e.Result)
+}
