@@ -262,7 +262,7 @@ func (s *Service) lease(c Container, a Attachment) (*Endpoint, Network, error) {
 // errPortsUnsupported refuses published ports on a network whose driver
 // has no NAT: its containers are reached at their own addresses.
 func errPortsUnsupported(n *Network) error {
-	return errorf(errdefs.ErrInvalidArgument, "network %s: driver %s does not support port publishing: the container is reachable at its own address", n.Name, n.Driver)
+	return errorf(errdefs.ErrInvalidArgument, "network %s: %s driver does not support port mappings: the container is reachable at its own address", n.Name, n.Driver)
 }
 
 // updateEndpoint changes an endpoint's record and e as f says.

@@ -114,7 +114,7 @@ func TestDriverCalls(t *testing.T) {
 	}
 
 	err = e.s.Validate(ctx, "lan", []Attachment{{Network: "lan"}}, []PortBinding{{Proto: "tcp", ContainerPort: 80, HostPort: 8080}})
-	wantErr(t, err, errdefs.ErrInvalidArgument, "does not support port publishing")
+	wantErr(t, err, errdefs.ErrInvalidArgument, "driver does not support port mappings")
 
 	c := e.container("c1", Attachment{Network: "lan"})
 	c.NetNS = "/proc/1/ns/net" // never touched by the fake

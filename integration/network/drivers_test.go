@@ -82,7 +82,7 @@ func TestMacvlan(t *testing.T) {
 	}
 
 	d.OK("network", "create", "-d", "macvlan", "-o", "parent=mvp0", "--subnet", "10.88.0.0/24", "--gateway", "10.88.0.100", "mv")
-	if out := d.Fail("run", "--rm", "--network", "mv", "-p", "8080:80", d.Image, "true"); !strings.Contains(out, "does not support port publishing") {
+	if out := d.Fail("run", "--rm", "--network", "mv", "-p", "8080:80", d.Image, "true"); !strings.Contains(out, "driver does not support port mappings") {
 		t.Errorf("run -p on macvlan: got %q, want a refusal of publishing", out)
 	}
 	d.OK("run", "-d", "--name", "mva", "--network", "mv", "--ip", "10.88.0.10", d.Image, "probe", "serve", "7000")
