@@ -156,6 +156,7 @@ func firstAddr(t *testing.T, res *Result, ifname string) netip.Prefix {
 
 func TestBridgeHostLocalPortmap(t *testing.T) {
 	r, host, leases := realRunner(t, "bridge", "host-local", "portmap")
+	testutil.RequireBinary(t, "iptables") // portmap 1.1.1 writes iptables rules
 	l := writeConf(t, r, "br.conflist", fmt.Sprintf(`{"cniVersion":"1.0.0","name":"br","plugins":[
 		{"type":"bridge","bridge":"cnitest0","isGateway":true,"ipam":{"type":"host-local",
 			"ranges":[[{"subnet":"10.99.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":%q},
