@@ -164,7 +164,8 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 }
 
 // join makes one endpoint: the record (the address lease) under the
-// lock, then the veth pair, then the host ports. When route is set and
+// lock, then the container's link by the network's driver (a veth pair
+// on a bridge), then the host ports (bridge only). When route is set and
 // the network is not internal, the endpoint gives the default route and
 // ports are published on it. A nil endpoint means the attachment asked
 // for no network (the default one, disabled).
