@@ -50,8 +50,8 @@ func serveUpstream(t *testing.T, d *daemon) string {
 // TestDNSServersAndRename: a container with --dns on a user network
 // keeps the embedded DNS in its resolv.conf, which answers the other
 // containers' names and forwards the rest to the --dns server (the fake
-// upstream outside), as Docker's does; a container without --dns is not
-// forwarded there. docker rename changes the DNS name on the network at
+// upstream outside), as Docker's does; a container without --dns, or
+// only on internal networks, is not forwarded there. docker rename changes the DNS name on the network at
 // once. A container's exit publishes die before network disconnect.
 func TestDNSServersAndRename(t *testing.T) {
 	t.Parallel()
@@ -78,6 +78,13 @@ func TestDNSServersAndRename(t *testing.T) {
 	}
 	if out := lookup("plain", outsideName); strings.Contains(out, outsideAddr) {
 		t.Errorf("nslookup %s from plain (no --dns):\n%s\nwant no %s: only --dns sends it outside", outsideName, out, outsideAddr)
+	}
+	// A container only on internal networks has no way out: its
+	// queries go nowhere, --dns or not (as Docker's).
+	d.OK("network", "create", "--internal", "closed")
+	d.OK("run", "-d", "--name", "shut", "--network", "closed", "--dns", upstream, d.Image, "sleep", "600")
+	if out := lookup("shut", outsideName); strings.Contains(out, outsideAddr) {
+		t.Errorf("nslookup %s from an internal network with --dns:\n%s\nwant no %s", outsideName, out, outsideAddr)
 	}
 
 	d.OK("rename", "web", "web2")
