@@ -133,9 +133,10 @@ func New(o Options) (s *Service, err error) {
 			return nil, err
 		}
 	}
+	made := s // the error returns below set s to nil
 	defer func() {
 		if err != nil {
-			s.Close()
+			made.Close()
 		}
 	}()
 	if s.drv, err = bridge.New(o.NetNS); err != nil {
