@@ -44,7 +44,7 @@ func (s *Service) Validate(ctx context.Context, mode string, atts []Attachment, 
 			return errorf(errdefs.ErrInvalidArgument, "container cannot be connected to network %s twice", n.Name)
 		}
 		seen[n.ID] = true
-		if i == 0 && len(ports) > 0 && n.Driver != "bridge" {
+		if i == 0 && len(ports) > 0 && n.Driver != "bridge" && !s.mapsPorts(n) {
 			return errPortsUnsupported(n)
 		}
 		if err := s.checkAttachmentLocked(n, a); err != nil {
@@ -159,7 +159,28 @@ func (s *Service) Attach(ctx context.Context, c Container) (j Joined, err error)
 			break
 		}
 	}
+	type source struct {
+		src NameserverSource
+		n   Network
+		e   Endpoint
+	}
+	var sources []source
+	for _, e := range j.Endpoints {
+		if n := s.networks[e.NetworkID]; n != nil && len(j.Nameservers) == 0 {
+			if src, ok := s.drivers[n.Driver].(NameserverSource); ok {
+				sources = append(sources, source{src, *n, e})
+			}
+		}
+	}
 	s.mu.Unlock()
+	// Otherwise the first endpoint whose driver names DNS servers gives
+	// them (asked outside the lock: a driver may read its own files).
+	for _, x := range sources {
+		if ns := x.src.Nameservers(&x.n, &x.e); len(ns) > 0 {
+			j.Nameservers = ns
+			break
+		}
+	}
 	return j, nil
 }
 
@@ -188,6 +209,14 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, route boo
 	s.mu.Lock()
 	s.nsPaths[c.ID] = c.NetNS
 	s.mu.Unlock()
+	// A driver that maps ports itself gets them, host ports reserved,
+	// before its Join.
+	mapper := s.mapsPorts(&n)
+	if mapper && route && !n.Internal && len(ports) > 0 {
+		if err := s.publish(e, ports); err != nil {
+			return nil, err
+		}
+	}
 	joined := *e
 	if err := d.Join(&n, &joined, c.NetNS, route && !n.Internal); err != nil {
 		return nil, fmt.Errorf("connect container %s to network %s: %w", c.Name, n.Name, err)
@@ -201,7 +230,7 @@ func (s *Service) join(ctx context.Context, c Container, a Attachment, route boo
 			return nil, err
 		}
 	}
-	if !route || n.Internal || len(ports) == 0 {
+	if !route || n.Internal || len(ports) == 0 || mapper {
 		return e, nil
 	}
 	if n.Driver != "bridge" {

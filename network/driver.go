@@ -48,6 +48,27 @@ type SubnetOptional interface {
 	SubnetOptional() bool
 }
 
+// PortMapper is implemented by a Driver that publishes ports itself (a
+// CNI network with the portmap plugin): the service reserves the host
+// ports, as for a bridge, and hands them to Join in ep.Ports; it makes
+// no nftables rules for them.
+type PortMapper interface {
+	MapsPorts() bool
+}
+
+// NameserverSource is implemented by a Driver whose endpoints come with
+// their own DNS servers (a CNI result's "dns"): they go into the
+// container's resolv.conf when no embedded DNS serves it.
+type NameserverSource interface {
+	Nameservers(n *Network, ep *Endpoint) []netip.Addr
+}
+
+// mapsPorts reports whether the driver of n publishes ports itself.
+func (s *Service) mapsPorts(n *Network) bool {
+	pm, ok := s.drivers[n.Driver].(PortMapper)
+	return ok && pm.MapsPorts()
+}
+
 // bridgeDriver is the built-in bridge driver over *bridge.Driver. The
 // service does the rest of a bridge network itself: the embedded DNS on
 // the gateway, the nftables rules, published ports, and sweeping stray

@@ -59,6 +59,9 @@ func (s *Service) rulesLocked() nat.Rules {
 	}
 	for _, e := range s.endpointsOfLocked(func(e *Endpoint) bool { return len(e.Ports) > 0 }) {
 		n := s.networks[e.NetworkID]
+		if n == nil || n.Driver != "bridge" {
+			continue // a driver that maps its ports itself
+		}
 		for _, p := range e.Ports {
 			r.Ports = append(r.Ports, nat.PortRule{Proto: p.Proto, HostIP: p.HostIP, HostPort: p.HostPort,
 				ContainerIP: e.Address.Addr(), ContainerPort: p.ContainerPort, Bridge: n.Bridge})

@@ -32,8 +32,9 @@ func TestCNINetwork(t *testing.T) {
 	}
 	conf, leases := t.TempDir(), t.TempDir()
 	list := fmt.Sprintf(`{"cniVersion":"1.0.0","name":"berthcni","plugins":[
-		{"type":"bridge","bridge":"cnib0","isGateway":true,"ipam":{"type":"host-local",
-			"ranges":[[{"subnet":"10.93.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":%q}}]}`, leases)
+		{"type":"bridge","bridge":"cnib0","isGateway":true,"dns":{"nameservers":["10.93.0.53"]},"ipam":{"type":"host-local",
+			"ranges":[[{"subnet":"10.93.0.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":%q}},
+		{"type":"portmap","capabilities":{"portMappings":true}}]}`, leases)
 	if err := os.WriteFile(filepath.Join(conf, "10-berthcni.conflist"), []byte(list), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +48,19 @@ func TestCNINetwork(t *testing.T) {
 		t.Errorf("create with --subnet: got %q", out)
 	}
 	d.OK("network", "create", "-d", "cni", "-o", "cni.network=berthcni", "cn")
-	if out := d.Fail("run", "--rm", "--network", "cn", "-p", "8080:80", d.Image, "true"); !strings.Contains(out, "does not support port") {
-		t.Errorf("run -p on a cni network: got %q", out)
+	// Published ports go to the portmap plugin, with the host port berth
+	// reserved; the result's DNS servers make the container's resolv.conf.
+	d.OK("run", "-d", "--name", "cp", "--network", "cn", "-p", "18080:7000", d.Image, "probe", "serve", "7000")
+	if got, err := dialFrom(d.NS, "tcp", extHost.Addr().String()+":18080", 5*time.Second); err != nil || !strings.Contains(got, "FROM=") {
+		t.Errorf("host to cp's published port through portmap: got %q, %v", got, err)
 	}
+	if out := d.OK("exec", "cp", "cat", "/etc/resolv.conf"); !strings.Contains(out, "nameserver 10.93.0.53") {
+		t.Errorf("cp's resolv.conf:\n%s\nwant the CNI result's nameserver 10.93.0.53", out)
+	}
+	if out := d.OK("port", "cp"); !strings.Contains(out, "7000/tcp -> 0.0.0.0:18080") {
+		t.Errorf("docker port cp: got %q", out)
+	}
+	d.OK("rm", "-f", "cp")
 	d.OK("run", "-d", "--name", "ca", "--network", "cn", d.Image, "probe", "serve", "7000")
 	d.OK("run", "-d", "--name", "cb", "--network", "cn", d.Image, "probe", "serve", "7000")
 	subnet := netip.MustParsePrefix("10.93.0.0/24")

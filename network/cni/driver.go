@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/containerd/errdefs"
 
@@ -23,12 +24,18 @@ const OptNetwork = "cni.network"
 type Driver struct{ r *Runner }
 
 var (
-	_ network.Driver         = (*Driver)(nil)
-	_ network.SubnetOptional = (*Driver)(nil)
+	_ network.Driver           = (*Driver)(nil)
+	_ network.SubnetOptional   = (*Driver)(nil)
+	_ network.PortMapper       = (*Driver)(nil)
+	_ network.NameserverSource = (*Driver)(nil)
 )
 
 // NewDriver is the network driver over r.
 func NewDriver(r *Runner) *Driver { return &Driver{r: r} }
+
+// MapsPorts: published ports go to the plugins with the portMappings
+// capability (portmap), with the host ports berth reserved.
+func (d *Driver) MapsPorts() bool { return true }
 
 // SubnetOptional: the configuration's IPAM gives the addresses.
 func (d *Driver) SubnetOptional() bool { return true }
@@ -71,6 +78,10 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, _ 
 	l, err := d.r.Load(confName(n))
 	if err != nil {
 		return err
+	}
+	if len(ep.Ports) > 0 && !slices.ContainsFunc(l.Plugins, func(p Plugin) bool { return p.Capabilities["portMappings"] }) {
+		return fmt.Errorf("cni network %s: published ports need a plugin with the portMappings capability (such as portmap) in the configuration: %w",
+			confName(n), errdefs.ErrInvalidArgument)
 	}
 	a := Attachment{ContainerID: ep.ContainerID, NetNS: netns, IfName: ep.IfName}
 	// Published ports, when the service hands them to the driver, go

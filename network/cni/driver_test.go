@@ -101,7 +101,7 @@ func TestDriverInService(t *testing.T) {
 	reach(t, nss[0], nss[1], addrs[1].Addr())
 	if _, err := s.Attach(ctx, network.Container{ID: fmt.Sprintf("%064x", 9), Name: "p", NetNS: testnetns.New(t),
 		Attachments: []network.Attachment{{Network: "mynet"}}, Ports: []network.PortBinding{{Proto: "tcp", HostPort: 80, ContainerPort: 80}}}); err == nil {
-		t.Error("published ports on a cni network: got no error")
+		t.Error("published ports on a cni network without portmap: got no error")
 	}
 	if err := s.Remove(ctx, "mynet"); err == nil {
 		t.Error("remove of a network in use: got no error")
