@@ -59,11 +59,13 @@
 // embedded DNS on the gateway, the nftables rules, published ports and
 // the sweep of stray veths at restore. Other drivers come in Options.Drivers
 // by name (berthd registers macvlan, vlan and phys; CNI and remote
-// plugin drivers plug in the same way): their networks get no DNS, no
-// rules and no published ports (refused), and a driver implementing
-// SubnetOptional may have networks without a subnet, whose endpoints
-// bring their own address (Join fills Endpoint.Address; the service
-// records it). A network whose driver is not registered stays in the
+// plugin drivers plug in the same way): their networks get no DNS and no
+// rules, and published ports are refused unless the driver implements
+// PortMapper (cni: the service reserves the host ports and Join hands
+// them to the portmap plugin). A driver implementing SubnetOptional may
+// have networks without a subnet, whose endpoints bring their own
+// address (Join fills Endpoint.Address; the service records it); one
+// implementing NameserverSource names the DNS servers for resolv.conf. A network whose driver is not registered stays in the
 // records and is reported by inspect, but nothing can join it; a
 // driver's network that cannot come up at start (its parent missing) is
 // logged and does not keep berthd down.
