@@ -2,9 +2,9 @@ package network
 
 import (
 	"context"
+	"github.com/berth-dev/berth/internal/filters"
 	"maps"
 	"net"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -230,7 +230,7 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 			}
 		case "until":
 			for _, v := range vs {
-				t, err := parseUntil(v)
+				t, err := filters.Until(v, time.Now())
 				if err != nil {
 					return nil, err
 				}
@@ -239,23 +239,6 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 		}
 	}
 	return f, nil
-}
-
-// parseUntil reads a timestamp (RFC 3339, a date, or Unix seconds) or a
-// duration before now.
-func parseUntil(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
-		}
-	}
-	if sec, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.Unix(int64(sec), 0), nil
-	}
-	return time.Time{}, errorf(errdefs.ErrInvalidArgument, "invalid filter 'until=%s'", v)
 }
 
 func (f *filter) match(n *Network, inUse bool) bool {
@@ -268,7 +251,7 @@ func (f *filter) match(n *Network, inUse bool) bool {
 	if len(f.ids) > 0 && !slices.ContainsFunc(f.ids, func(p string) bool { return strings.HasPrefix(n.ID, p) }) {
 		return false
 	}
-	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(p string) bool { return nameMatch(p, n.Name) }) {
+	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(p string) bool { return filters.Name(p, n.Name) }) {
 		return false
 	}
 	if f.custom != f.builtin && f.custom == isPredefined(n) {
@@ -281,29 +264,14 @@ func (f *filter) match(n *Network, inUse bool) bool {
 		return false
 	}
 	for _, l := range f.labels {
-		if !hasLabel(n.Labels, l) {
+		if !filters.HasLabel(n.Labels, l) {
 			return false
 		}
 	}
 	for _, l := range f.notLabels {
-		if hasLabel(n.Labels, l) {
+		if filters.HasLabel(n.Labels, l) {
 			return false
 		}
 	}
 	return true
-}
-
-// nameMatch is dockerd's name filter: a regular expression searched in
-// the name, or a substring when it does not compile.
-func nameMatch(pattern, name string) bool {
-	if re, err := regexp.Compile(pattern); err == nil {
-		return re.MatchString(name)
-	}
-	return strings.Contains(name, pattern)
-}
-
-func hasLabel(labels map[string]string, want string) bool {
-	k, v, withValue := strings.Cut(want, "=")
-	got, ok := labels[k]
-	return ok && (!withValue || got == v)
 }

@@ -1,7 +1,7 @@
 package volume
 
 import (
-	"regexp"
+	"github.com/berth-dev/berth/internal/filters"
 	"slices"
 	"strings"
 
@@ -69,34 +69,18 @@ func (f *filter) match(r *record, inUse bool) bool {
 	if len(f.drivers) > 0 && !slices.Contains(f.drivers, r.Driver) {
 		return false
 	}
-	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(n string) bool { return nameMatch(n, r.Name) }) {
+	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(n string) bool { return filters.Name(n, r.Name) }) {
 		return false
 	}
 	for _, l := range f.labels {
-		if !hasLabel(r.Labels, l) {
+		if !filters.HasLabel(r.Labels, l) {
 			return false
 		}
 	}
 	for _, l := range f.notLabels {
-		if hasLabel(r.Labels, l) {
+		if filters.HasLabel(r.Labels, l) {
 			return false
 		}
 	}
 	return true
-}
-
-// nameMatch is dockerd's name filter: a regular expression searched in
-// the name; a pattern that does not compile is a substring.
-func nameMatch(pattern, name string) bool {
-	if re, err := regexp.Compile(pattern); err == nil {
-		return re.MatchString(name)
-	}
-	return strings.Contains(name, pattern)
-}
-
-// hasLabel reports whether labels hold "key" (any value) or "key=value".
-func hasLabel(labels map[string]string, l string) bool {
-	k, v, withValue := strings.Cut(l, "=")
-	got, ok := labels[k]
-	return ok && (!withValue || got == v)
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	match "github.com/berth-dev/berth/internal/filters"
 	"net/http"
 	"strconv"
 	"strings"
@@ -279,7 +280,7 @@ func (ir *imageRouter) prune(w http.ResponseWriter, r *http.Request) error {
 	}
 	var until time.Time
 	for _, v := range f["until"] {
-		if until, err = parseUntil(v); err != nil {
+		if until, err = match.Until(v, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -294,7 +295,7 @@ func (ir *imageRouter) prune(w http.ResponseWriter, r *http.Request) error {
 		if danglingOnly && len(tags) > 0 || !until.IsZero() && !img.Created.Before(until) {
 			continue
 		}
-		if !labelsMatch(ir.labelsOf(ctx, img), f["label"], f["label!"]) {
+		if !match.Labels(ir.labelsOf(ctx, img), f["label"], f["label!"]) {
 			continue
 		}
 		if users, err := ir.users(ctx, img.ID); err != nil || len(users) > 0 {
@@ -320,25 +321,4 @@ func (ir *imageRouter) prune(w http.ResponseWriter, r *http.Request) error {
 			Actor: events.Actor{Attributes: map[string]string{"reclaimed": strconv.FormatUint(report.SpaceReclaimed, 10)}}})
 	}
 	return writeJSON(w, http.StatusOK, report)
-}
-
-// labelsMatch applies prune's label filters: every "label" must match,
-// no "label!" may.
-func labelsMatch(labels map[string]string, want, not []string) bool {
-	match := func(l string) bool {
-		k, v, hasValue := strings.Cut(l, "=")
-		got, ok := labels[k]
-		return ok && (!hasValue || got == v)
-	}
-	for _, l := range want {
-		if !match(l) {
-			return false
-		}
-	}
-	for _, l := range not {
-		if match(l) {
-			return false
-		}
-	}
-	return true
 }

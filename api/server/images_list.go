@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	match "github.com/berth-dev/berth/internal/filters"
 	"net/http"
 	"path"
 	"sort"
@@ -119,7 +120,7 @@ func (ir *imageRouter) imageFilter(ctx context.Context, f map[string][]string) (
 	}
 	var until time.Time
 	for _, v := range f["until"] {
-		t, err := parseUntil(v)
+		t, err := match.Until(v, time.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -183,19 +184,4 @@ func matchRefs(refs, patterns []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// parseUntil reads the until filter: a Unix timestamp, an RFC 3339 time
-// or a duration before now ("10m").
-func parseUntil(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if t, err := parseTimestamp(v); err == nil {
-		return t, nil
-	}
-	return time.Time{}, errorf(errdefs.ErrInvalidArgument, "invalid filter 'until=%s': want a timestamp or a duration", v)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	match "github.com/berth-dev/berth/internal/filters"
 	"regexp"
 	"strings"
 
@@ -64,7 +65,7 @@ func (m *networkMatcher) match(n network.Inspect) bool {
 	}
 	return matchAny(m.f["name"], n.Name, partMatch) && matchAny(m.f["id"], n.ID, partMatch) &&
 		matchAny(m.f["driver"], n.Driver, exactMatch) && matchAny(m.f["scope"], n.Scope, exactMatch) &&
-		labelsMatch(n.Labels, m.f["label"], nil)
+		match.Labels(n.Labels, m.f["label"], nil)
 }
 
 // matchAny reports whether one of values matches s (no values: true).

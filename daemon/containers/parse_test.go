@@ -262,33 +262,6 @@ func TestOutputFilter(t *testing.T) {
 	}
 }
 
-func TestPruneFilters(t *testing.T) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	for in, want := range map[string]time.Time{
-		"1h": now.Add(-time.Hour), "1735787045": time.Unix(1735787045, 0), "1735787045.5": time.Unix(1735787045, 5e8),
-		"2025-01-01T00:00:00Z": time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "2024-12-31": time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC),
-	} {
-		got, err := parseUntil(in, now)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("parseUntil(%q): got %v, %v; want %v", in, got, err, want)
-		}
-	}
-	if _, err := parseUntil("yesterday", now); err == nil {
-		t.Errorf("parseUntil(yesterday): no error")
-	}
-	labels := map[string]string{"a": "1", "b": "2"}
-	for _, c := range []struct {
-		want []string
-		with bool
-		ok   bool
-	}{{[]string{"a"}, true, true}, {[]string{"a=1", "b"}, true, true}, {[]string{"a=2"}, true, false},
-		{[]string{"c"}, false, true}, {[]string{"a"}, false, false}, {[]string{"a=2"}, false, true}} {
-		if got := labelsMatch(labels, c.want, c.with); got != c.ok {
-			t.Errorf("labelsMatch(%v, with %v): got %v, want %v", c.want, c.with, got, c.ok)
-		}
-	}
-}
-
 func TestParsePS(t *testing.T) {
 	out := "UID PID PPID C STIME TTY TIME CMD\nroot 10 1 0 12:00 ? 00:00:00 sh -c sleep 5\n\nroot 11 10 0 12:00 ? 00:00:00 sleep\n"
 	got, err := parsePS(out)
