@@ -60,6 +60,11 @@ func batch(c *nftables.Conn, t *nftables.Table, r Rules, bridgeFilter bool) erro
 			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: e})
 		}
 	}
+	// route_localnet on a bridge lets the host's 127.0.0.1 be DNATed
+	// out of it, but would also let a container send to the host's
+	// loopback services through its gateway: dropped before routing.
+	add(chain("guard", nftables.ChainHookPrerouting, nftables.ChainPriorityRaw, nftables.ChainTypeFilter),
+		[][]expr.Any{join(ipv4Only(), ifIn(expr.MetaKeyIIFNAME, bridges), daddrIn(loopbackNet), []expr.Any{verdict(expr.VerdictDrop)})})
 	dnat := dnatRules(ports, hostPorts)
 	add(chain("prerouting", nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest, nftables.ChainTypeNAT), dnat)
 	add(chain("output", nftables.ChainHookOutput, nftables.ChainPriorityNATDest, nftables.ChainTypeNAT), dnat)

@@ -17,6 +17,10 @@
 //	  set bridges  { type ifname }                  every berth bridge
 //	  map ports    { type inet_proto . inet_service : ipv4_addr . inet_service }
 //	  map hostports{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service }
+//	  chain guard       (filter, raw)   drop 127.0.0.0/8 destinations coming
+//	                                    in on a bridge (route_localnet would
+//	                                    let containers reach the host's
+//	                                    loopback services)
 //	  chain prerouting  (nat, dstnat)   DNAT of published ports, from other
 //	                                    hosts and from containers (hairpin)
 //	  chain output      (nat, dstnat)   the same for the host's own

@@ -51,7 +51,13 @@ func ifIn(key expr.MetaKey, set *nftables.Set) []expr.Any {
 }
 
 // saddrIn matches an IPv4 source inside p (after ipv4Only).
-func saddrIn(p netip.Prefix) []expr.Any {
+func saddrIn(p netip.Prefix) []expr.Any { return addrIn(12, p) }
+
+// daddrIn matches an IPv4 destination inside p (after ipv4Only).
+func daddrIn(p netip.Prefix) []expr.Any { return addrIn(16, p) }
+
+// addrIn matches the IPv4 address at offset of the header inside p.
+func addrIn(offset uint32, p netip.Prefix) []expr.Any {
 	p = p.Masked()
 	a := p.Addr().As4()
 	mask := make([]byte, 4)
@@ -60,7 +66,7 @@ func saddrIn(p netip.Prefix) []expr.Any {
 		mask = []byte{0, 0, 0, 0}
 	}
 	return []expr.Any{
-		&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
 		&expr.Bitwise{SourceRegister: reg1, DestRegister: reg1, Len: 4, Mask: mask, Xor: []byte{0, 0, 0, 0}},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: a[:]},
 	}
