@@ -263,15 +263,5 @@ func (f *filter) match(n *Network, inUse bool) bool {
 	if !f.until.IsZero() && !n.Created.Before(f.until) {
 		return false
 	}
-	for _, l := range f.labels {
-		if !filters.HasLabel(n.Labels, l) {
-			return false
-		}
-	}
-	for _, l := range f.notLabels {
-		if filters.HasLabel(n.Labels, l) {
-			return false
-		}
-	}
-	return true
+	return filters.Labels(n.Labels, f.labels, f.notLabels)
 }

@@ -72,15 +72,5 @@ func (f *filter) match(r *record, inUse bool) bool {
 	if len(f.names) > 0 && !slices.ContainsFunc(f.names, func(n string) bool { return filters.Name(n, r.Name) }) {
 		return false
 	}
-	for _, l := range f.labels {
-		if !filters.HasLabel(r.Labels, l) {
-			return false
-		}
-	}
-	for _, l := range f.notLabels {
-		if filters.HasLabel(r.Labels, l) {
-			return false
-		}
-	}
-	return true
+	return filters.Labels(r.Labels, f.labels, f.notLabels)
 }
