@@ -60,11 +60,7 @@ func batch(c *nftables.Conn, t *nftables.Table, r Rules, bridgeFilter bool) erro
 			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: e})
 		}
 	}
-	// route_localnet on a bridge lets the host's 127.0.0.1 be DNATed
-	// out of it, but would also let a container send to the host's
-	// loopback services through its gateway: dropped before routing.
-	add(chain("guard", nftables.ChainHookPrerouting, nftables.ChainPriorityRaw, nftables.ChainTypeFilter),
-		[][]expr.Any{join(ipv4Only(), ifIn(expr.MetaKeyIIFNAME, bridges), daddrIn(loopbackNet), []expr.Any{verdict(expr.VerdictDrop)})})
+	add(chain("guard", nftables.ChainHookPrerouting, nftables.ChainPriorityRaw, nftables.ChainTypeFilter), guardRules(bridges))
 	dnat := dnatRules(ports, hostPorts)
 	add(chain("prerouting", nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest, nftables.ChainTypeNAT), dnat)
 	add(chain("output", nftables.ChainHookOutput, nftables.ChainPriorityNATDest, nftables.ChainTypeNAT), dnat)
@@ -141,8 +137,33 @@ func snatRules(nets []NetRule, bridges *nftables.Set) [][]expr.Any {
 	return out
 }
 
+// guardRules run before conntrack and routing.
+//
+// 127.0.0.0/8 destinations arriving on any interface but lo are dropped:
+// route_localnet on a bridge (set so the host's 127.0.0.1 can be DNATed
+// out of it) would let a container reach the host's loopback services
+// through its gateway, and since DNAT happens before the routing
+// decision, a neighbour sending to 127.0.0.1:PORT at the host's MAC
+// address would reach a port published on 127.0.0.1 only.
+//
+// A packet arriving on a bridge whose source would not be routed back
+// out of that bridge (`fib saddr . iif oif missing`, strict reverse
+// path filtering whatever rp_filter says) is dropped: a container must
+// not speak with the source address of a container of another network
+// (the embedded DNS server knows its clients by their source address;
+// an internal network's container could have its queries forwarded
+// upstream in another's name).
+func guardRules(bridges *nftables.Set) [][]expr.Any {
+	drop := []expr.Any{verdict(expr.VerdictDrop)}
+	return [][]expr.Any{
+		join(ipv4Only(), ifIs(expr.MetaKeyIIFNAME, "lo", false), daddrIn(loopbackNet), drop),
+		join(ipv4Only(), ifIn(expr.MetaKeyIIFNAME, bridges), saddrNotVia(), drop),
+	}
+}
+
 // forwardRules: replies pass; internal networks are closed both ways;
-// published ports are reachable from anywhere else; otherwise no
+// published ports are reachable from anywhere else, and nothing else
+// from outside the bridges; otherwise no
 // forwarding from one berth bridge to another, and, with ICC off and
 // br_netfilter present, none within a bridge.
 func forwardRules(nets []NetRule, bridges *nftables.Set, bridgeFilter bool) [][]expr.Any {
@@ -156,6 +177,9 @@ func forwardRules(nets []NetRule, bridges *nftables.Set, bridgeFilter bool) [][]
 		}
 	}
 	out = append(out, join(ctDNAT(), []expr.Any{verdict(expr.VerdictAccept)}))
+	// From elsewhere (another host routing a bridge's subnet through
+	// this one) only published ports, DNATed above, get in.
+	out = append(out, join(ifNotIn(expr.MetaKeyIIFNAME, bridges), ifIn(expr.MetaKeyOIFNAME, bridges), drop))
 	for _, n := range nets {
 		out = append(out, join(ifIs(expr.MetaKeyIIFNAME, n.Bridge, true), ifIs(expr.MetaKeyOIFNAME, n.Bridge, false), ifIn(expr.MetaKeyOIFNAME, bridges), drop))
 	}

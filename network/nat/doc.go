@@ -18,9 +18,14 @@
 //	  map ports    { type inet_proto . inet_service : ipv4_addr . inet_service }
 //	  map hostports{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service }
 //	  chain guard       (filter, raw)   drop 127.0.0.0/8 destinations coming
-//	                                    in on a bridge (route_localnet would
-//	                                    let containers reach the host's
-//	                                    loopback services)
+//	                                    in on any interface but lo
+//	                                    (route_localnet and DNAT before
+//	                                    routing would let containers reach
+//	                                    the host's loopback services and
+//	                                    neighbours a port published on
+//	                                    127.0.0.1); drop what comes in on
+//	                                    a bridge with a source not routed
+//	                                    back out of it (spoofing)
 //	  chain prerouting  (nat, dstnat)   DNAT of published ports, from other
 //	                                    hosts and from containers (hairpin)
 //	  chain output      (nat, dstnat)   the same for the host's own
@@ -31,7 +36,9 @@
 //	                                    their own network's bridge (hairpin)
 //	  chain forward     (filter)        established/related accepted;
 //	                                    internal networks closed; DNATed
-//	                                    connections accepted; no forwarding
+//	                                    connections accepted; nothing else
+//	                                    into a bridge from a non-bridge
+//	                                    interface; no forwarding
 //	                                    between two berth bridges; with ICC
 //	                                    off, none within one bridge
 //	}

@@ -50,6 +50,22 @@ func ifIn(key expr.MetaKey, set *nftables.Set) []expr.Any {
 	}
 }
 
+// ifNotIn is ifIn inverted.
+func ifNotIn(key expr.MetaKey, set *nftables.Set) []expr.Any {
+	e := ifIn(key, set)
+	e[1].(*expr.Lookup).Invert = true
+	return e
+}
+
+// saddrNotVia is `fib saddr . iif oif missing`: the source address
+// would not be routed out of the interface the packet came in on.
+func saddrNotVia() []expr.Any {
+	return []expr.Any{
+		&expr.Fib{Register: reg1, FlagSADDR: true, FlagIIF: true, ResultOIF: true},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{0, 0, 0, 0}},
+	}
+}
+
 // saddrIn matches an IPv4 source inside p (after ipv4Only).
 func saddrIn(p netip.Prefix) []expr.Any { return addrIn(12, p) }
 

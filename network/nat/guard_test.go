@@ -2,12 +2,15 @@ package nat
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/internal/netlab"
@@ -36,17 +39,7 @@ func TestLoopbackGuard(t *testing.T) {
 		}
 	}()
 	// In a1: 127.0.0.2 goes out of eth0 to the gateway.
-	must(t, netlab.In(l.a1, func() error {
-		if err := os.WriteFile("/proc/sys/net/ipv4/conf/eth0/route_localnet", []byte("1"), 0o644); err != nil {
-			return err
-		}
-		eth0, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		return netlink.RouteAdd(&netlink.Route{LinkIndex: eth0.Attrs().Index, Table: unix.RT_TABLE_LOCAL,
-			Dst: &net.IPNet{IP: net.IPv4(127, 0, 0, 2), Mask: net.CIDRMask(32, 32)}, Gw: net.IP(netip.MustParseAddr("10.88.1.1").AsSlice())})
-	}))
+	must(t, routeVia(l.a1, "10.88.1.1", pfx("127.0.0.2/32")))
 	if got, err := l.ask(l.a1, "tcp", "127.0.0.2:5999"); !errors.Is(err, errBlocked) {
 		t.Errorf("container to the host's 127.0.0.2:5999 through the bridge: got %q, %v; want blocked", got, err)
 	}
@@ -54,4 +47,100 @@ func TestLoopbackGuard(t *testing.T) {
 	if got, err := l.ask(l.h, "tcp", "127.0.0.1:8080"); err != nil || got != "10.88.1.1" {
 		t.Errorf("host to 127.0.0.1:8080: got %q, %v", got, err)
 	}
+}
+
+// TestFromOutsideGuard: another host on the host's link reaches only what
+// is published, and only on the addresses it is published on: routing a
+// bridge's subnet through the host does not reach a container's
+// unpublished port, and sending to 127.0.0.2 at the host (DNAT comes
+// before the routing decision that would call it a martian) does not
+// reach a port published on 127.0.0.2 only.
+func TestFromOutsideGuard(t *testing.T) {
+	l := newLab(t)
+	tb := openIn(t, l.h, "berthtest")
+	r := labRules()
+	r.Ports = append(r.Ports, PortRule{Proto: "tcp", HostIP: ip("127.0.0.2"), HostPort: 8082, ContainerIP: ip("10.88.1.2"), ContainerPort: 80, Bridge: "brA"})
+	must(t, tb.Apply(r))
+	must(t, routeVia(l.x, "192.0.2.1", pfx("10.88.1.0/24"), pfx("127.0.0.2/32")))
+	for _, addr := range []string{"10.88.1.2:80", "127.0.0.2:8082"} {
+		if got, err := l.ask(l.x, "tcp", addr); !errors.Is(err, errBlocked) {
+			t.Errorf("other host to %s through the host: got %q, %v; want blocked", addr, got, err)
+		}
+	}
+	// What is published still is.
+	if got, err := l.ask(l.x, "tcp", "192.0.2.1:8080"); err != nil || got != "192.0.2.2" {
+		t.Errorf("other host to 192.0.2.1:8080: got %q, %v; want seen from 192.0.2.2", got, err)
+	}
+	if got, err := l.ask(l.h, "tcp", "127.0.0.2:8082"); err != nil || got != "10.88.1.1" {
+		t.Errorf("host to 127.0.0.2:8082: got %q, %v; want seen from 10.88.1.1", got, err)
+	}
+}
+
+// TestSpoofGuard: a container (CAP_NET_RAW, or as here an address of its
+// own choosing) cannot send with the address of a container of another
+// network: the host, where the embedded DNS server tells its clients by
+// their source address, never sees such a packet.
+func TestSpoofGuard(t *testing.T) {
+	l := newLab(t)
+	tb := openIn(t, l.h, "berthtest")
+	must(t, tb.Apply(labRules()))
+	var pc net.PacketConn
+	must(t, netlab.In(l.h, func() (err error) { pc, err = net.ListenPacket("udp4", "10.88.1.1:5998"); return err }))
+	t.Cleanup(func() { pc.Close() })
+	// b2's address, 10.88.2.3, on a1's eth0 too.
+	must(t, netlab.In(l.a1, func() error {
+		eth0, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		return netlink.AddrAdd(eth0, &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, 88, 2, 3), Mask: net.CIDRMask(32, 32)}})
+	}))
+	for _, c := range []struct {
+		from string
+		seen bool
+	}{{"10.88.1.2", true}, {"10.88.2.3", false}} {
+		must(t, netlab.In(l.a1, func() error {
+			conn, err := net.DialUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip(c.from), 0)), net.UDPAddrFromAddrPort(netip.MustParseAddrPort("10.88.1.1:5998")))
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			_, err = conn.Write([]byte(c.from))
+			return err
+		}))
+		pc.SetReadDeadline(time.Now().Add(700 * time.Millisecond))
+		b := make([]byte, 64)
+		n, from, err := pc.ReadFrom(b)
+		switch {
+		case c.seen && err != nil:
+			t.Errorf("a1 from its own address %s: got %v, want the packet", c.from, err)
+		case !c.seen && err == nil:
+			t.Errorf("a1 from b2's address %s: the host got %q from %s, want nothing", c.from, b[:n], from)
+		}
+	}
+}
+
+// routeVia routes dsts from ns's eth0 to gw; loopback ones in the local
+// table, with route_localnet on so that they may leave.
+func routeVia(ns netns.NsHandle, gw string, dsts ...netip.Prefix) error {
+	return netlab.In(ns, func() error {
+		eth0, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		for _, d := range dsts {
+			r := &netlink.Route{LinkIndex: eth0.Attrs().Index, Dst: &net.IPNet{IP: d.Addr().AsSlice(), Mask: net.CIDRMask(d.Bits(), 32)},
+				Gw: net.IP(netip.MustParseAddr(gw).AsSlice())}
+			if loopbackNet.Contains(d.Addr()) {
+				r.Table = unix.RT_TABLE_LOCAL
+				if err := os.WriteFile("/proc/sys/net/ipv4/conf/eth0/route_localnet", []byte("1"), 0o644); err != nil {
+					return err
+				}
+			}
+			if err := netlink.RouteAdd(r); err != nil {
+				return fmt.Errorf("route %s via %s: %w", d, gw, err)
+			}
+		}
+		return nil
+	})
 }
