@@ -78,8 +78,18 @@ func (d *Driver) CheckNetwork(n *network.Network) error {
 	if err != nil {
 		return err
 	}
+	return handable(parent, l)
+}
+
+// handable refuses loopback, bridges, and links enslaved to a bridge or
+// a bond: a bridge port may be another container's veth end, which would
+// give the container a wire into that one's namespace past every rule.
+func handable(name string, l netlink.Link) error {
 	if l.Attrs().Flags&net.FlagLoopback != 0 || l.Type() == "bridge" {
-		return fmt.Errorf("parent %s is a %s: it cannot be handed to a container: %w", parent, l.Type(), errdefs.ErrInvalidArgument)
+		return fmt.Errorf("parent %s is a %s: it cannot be handed to a container: %w", name, l.Type(), errdefs.ErrInvalidArgument)
+	}
+	if l.Attrs().MasterIndex != 0 {
+		return fmt.Errorf("parent %s is a port of another link (index %d): it cannot be handed to a container: %w", name, l.Attrs().MasterIndex, errdefs.ErrInvalidArgument)
 	}
 	return nil
 }
@@ -108,6 +118,9 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 	}
 	if l == nil {
 		return fmt.Errorf("parent interface %s of network %s is not on the host (another container has it?): %w", name, n.Name, errdefs.ErrConflict)
+	}
+	if err := handable(name, l); err != nil {
+		return err
 	}
 	addrs, err := d.host.Addresses(l)
 	if err != nil {

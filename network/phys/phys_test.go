@@ -75,6 +75,15 @@ func nic(t *testing.T, ns netns.NsHandle, name string) (netlink.Link, []string) 
 
 func TestCheckNetwork(t *testing.T) {
 	l := newLab(t)
+	// vport0: the host end of a container's veth on bridge br9.
+	if err := netlab.Bridge(l.host, "br9", netip.MustParsePrefix("10.71.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	ctr, err := netlab.Container(l.host, "br9", "vport0", netip.MustParsePrefix("10.71.0.2/24"), netip.MustParseAddr("10.71.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ctr.Close() })
 	for _, tc := range []struct {
 		opts     map[string]string
 		internal bool
@@ -83,6 +92,8 @@ func TestCheckNetwork(t *testing.T) {
 		{map[string]string{}, false, "-o parent is required"},
 		{map[string]string{"parent": "nosuch0"}, false, "parent interface was not found on the host: nosuch0"},
 		{map[string]string{"parent": "lo"}, false, "cannot be handed to a container"},
+		{map[string]string{"parent": "br9"}, false, "cannot be handed to a container"},
+		{map[string]string{"parent": "vport0"}, false, "is a port of another link"},
 		{map[string]string{"parent": "nic0", "vlan": "3"}, false, `unknown phys option "vlan"`},
 		{map[string]string{"parent": "nic0"}, true, "--internal is not supported"},
 		{map[string]string{"parent": "nic0"}, false, ""},
