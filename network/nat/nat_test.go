@@ -246,6 +246,7 @@ func TestValidate(t *testing.T) {
 		{"no container address", bad(func(p *PortRule) { p.ContainerIP = netip.Addr{} }), false},
 		{"IPv6 host address", bad(func(p *PortRule) { p.HostIP = ip("::1") }), false},
 		{"bridge with slash", bad(func(p *PortRule) { p.Bridge = "../x" }), false},
+		{"bridge named ..", bad(func(p *PortRule) { p.Bridge = ".." }), false}, // a sysctl path
 	}
 	for _, tt := range tests {
 		err := tt.r.validate()

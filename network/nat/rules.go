@@ -91,7 +91,7 @@ func (p PortRule) host() string {
 }
 
 func checkBridge(name string) error {
-	if name == "" || len(name) >= ifNameSize {
+	if name == "" || len(name) >= ifNameSize || name == "." || name == ".." {
 		return fmt.Errorf("bridge name %q: want 1 to %d bytes: %w", name, ifNameSize-1, errdefs.ErrInvalidArgument)
 	}
 	for _, c := range []byte(name) {
