@@ -153,11 +153,18 @@ func snatRules(nets []NetRule, bridges *nftables.Set) [][]expr.Any {
 // (the embedded DNS server knows its clients by their source address;
 // an internal network's container could have its queries forwarded
 // upstream in another's name).
+//
+// IPv6 router advertisements and redirects arriving on a bridge are
+// dropped: the networks are IPv4 only, but the host's side of a bridge
+// has IPv6 and would take a container (CAP_NET_RAW) for its default
+// router (CVE-2020-13401).
 func guardRules(bridges *nftables.Set) [][]expr.Any {
 	drop := []expr.Any{verdict(expr.VerdictDrop)}
 	return [][]expr.Any{
 		join(ipv4Only(), ifIs(expr.MetaKeyIIFNAME, "lo", false), daddrIn(loopbackNet), drop),
 		join(ipv4Only(), ifIn(expr.MetaKeyIIFNAME, bridges), saddrNotVia(), drop),
+		join(ifIn(expr.MetaKeyIIFNAME, bridges), icmpv6Type(134), drop), // router advertisement
+		join(ifIn(expr.MetaKeyIIFNAME, bridges), icmpv6Type(137), drop), // redirect
 	}
 }
 

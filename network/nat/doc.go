@@ -8,7 +8,8 @@
 // chains since Linux 5.2): one table holds the filter chain and the NAT
 // chains, so deleting it removes everything berth ever added and nothing
 // else, and IPv6 rules can join later without a second table. Only IPv4
-// is matched today: each rule that reads an IP header checks meta nfproto
+// is matched today, but for the guard against IPv6 router advertisements
+// on bridges: each rule that reads an IP header checks meta nfproto
 // first, as the nft tool does in inet tables.
 //
 // # The ruleset
@@ -25,7 +26,9 @@
 //	                                    neighbours a port published on
 //	                                    127.0.0.1); drop what comes in on
 //	                                    a bridge with a source not routed
-//	                                    back out of it (spoofing)
+//	                                    back out of it (spoofing); drop
+//	                                    IPv6 router advertisements and
+//	                                    redirects coming in on a bridge
 //	  chain prerouting  (nat, dstnat)   DNAT of published ports, from other
 //	                                    hosts and from containers (hairpin)
 //	  chain output      (nat, dstnat)   the same for the host's own

@@ -50,6 +50,18 @@ func ifIn(key expr.MetaKey, set *nftables.Set) []expr.Any {
 	}
 }
 
+// icmpv6Type matches an ICMPv6 message of type typ (`icmpv6 type typ`).
+func icmpv6Type(typ byte) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: reg1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{unix.NFPROTO_IPV6}},
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: reg1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{unix.IPPROTO_ICMPV6}},
+		&expr.Payload{DestRegister: reg1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: reg1, Data: []byte{typ}},
+	}
+}
+
 // ifNotIn is ifIn inverted.
 func ifNotIn(key expr.MetaKey, set *nftables.Set) []expr.Any {
 	e := ifIn(key, set)

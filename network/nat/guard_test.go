@@ -144,3 +144,58 @@ func routeVia(ns netns.NsHandle, gw string, dsts ...netip.Prefix) error {
 		return nil
 	})
 }
+
+// TestRouterAdvertGuard: a container (CAP_NET_RAW) sending IPv6 router
+// advertisements on its bridge does not become the host's IPv6 default
+// router (CVE-2020-13401's attack on the host): berth's networks are
+// IPv4 only, but the host's side of a bridge has IPv6 and accepts RAs.
+func TestRouterAdvertGuard(t *testing.T) {
+	l := newLab(t)
+	tb := openIn(t, l.h, "berthtest")
+	must(t, tb.Apply(labRules()))
+	must(t, netlab.In(l.a1, func() error {
+		eth0, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		ll := &netlink.Addr{IPNet: &net.IPNet{IP: net.ParseIP("fe80::bad"), Mask: net.CIDRMask(64, 128)}, Flags: unix.IFA_F_NODAD}
+		if err := netlink.AddrAdd(eth0, ll); err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMPV6)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		idx := uint32(eth0.Attrs().Index)
+		if err := unix.Bind(fd, &unix.SockaddrInet6{Addr: [16]byte(net.ParseIP("fe80::bad").To16()), ZoneId: idx}); err != nil {
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 255); err != nil {
+			return err
+		}
+		// Type 134, code 0, checksum (the kernel's), hop limit 64, no
+		// flags, router lifetime 1800 s, reachable and retrans 0.
+		ra := []byte{134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0}
+		to := &unix.SockaddrInet6{Addr: [16]byte(net.ParseIP("ff02::1").To16()), ZoneId: idx}
+		for range 3 {
+			if err := unix.Sendto(fd, ra, 0, to); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	h, err := netlink.NewHandleAt(l.h)
+	must(t, err)
+	defer h.Close()
+	for range 10 {
+		rs, err := h.RouteList(nil, netlink.FAMILY_V6)
+		must(t, err)
+		for _, r := range rs {
+			if r.Dst == nil || r.Dst.IP.IsUnspecified() {
+				t.Fatalf("host's IPv6 routes: got a default route %v from a container's advertisement, want none", r)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
