@@ -151,24 +151,46 @@ func (c syncConn) recvFDs() (syncMsg, []int, error) {
 		}
 		break
 	}
-	var m syncMsg
-	if err := json.Unmarshal(buf, &m); err != nil {
-		return syncMsg{}, fds, fmt.Errorf("decode sync message: %w", err)
+	m, err := decodeSyncMsg(buf)
+	if err != nil {
+		return syncMsg{}, fds, err
 	}
 	if m.Type == msgLarge {
 		buf, err := readLarge(fd, m.Size)
 		if err != nil {
 			return syncMsg{}, fds, err
 		}
-		m = syncMsg{}
-		if err := json.Unmarshal(buf, &m); err != nil {
-			return syncMsg{}, fds, fmt.Errorf("decode sync message: %w", err)
+		if m, err = decodeSyncMsg(buf); err != nil {
+			return syncMsg{}, fds, err
 		}
 	}
 	if m.Type == msgError {
 		return m, fds, errors.New(m.Msg)
 	}
 	return m, fds, nil
+}
+
+// decodeSyncMsg decodes one message. Its config, when it has one, is
+// decoded on its own: encoding/json builds its reflection caches for every
+// type reachable from the one it decodes into, and for initConfig that is
+// the whole spec; an exec, which reads only a {"type":"pid"} message in a
+// freshly started runtime, would pay about half a millisecond for them.
+func decodeSyncMsg(data []byte) (syncMsg, error) {
+	var h struct {
+		syncMsg
+		Config json.RawMessage `json:"config,omitempty"`
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return syncMsg{}, fmt.Errorf("decode sync message: %w", err)
+	}
+	m := h.syncMsg
+	if len(h.Config) > 0 && string(h.Config) != "null" {
+		m.Config = new(initConfig)
+		if err := json.Unmarshal(h.Config, m.Config); err != nil {
+			return syncMsg{}, fmt.Errorf("decode sync message: %w", err)
+		}
+	}
+	return m, nil
 }
 
 // readLarge reads the chunks of a message of size bytes sent after a
