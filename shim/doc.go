@@ -68,7 +68,8 @@
 //
 //	ctl.sock, attach.sock   while the shim runs
 //	shim.json               while the shim runs: its pid and start time, init's pid, tty
-//	init.pid, runtime.log   while the shim runs (the runtime writes them)
+//	init.pid, runtime.log   while the shim runs (the runtime writes them; the shim
+//	                        empties runtime.log before each call)
 //	exit.json               after the exit: {"id","pid","exit_code","signal","oom_killed","exited_at"}
 //	x-ID.json, x-ID.meta    an exec's process and its owner's record (Exec writes them)
 //	x-ID.pid, x-ID.exit     its pid (the runtime), how it ended (the shim)

@@ -106,6 +106,7 @@ static void finish(struct shim *s, int status, const struct timespec *at)
 	unlink(s->att_path);
 	unlink(s->init_pid_path);
 	unlink(s->info_path);
+	unlink(s->rtlog_path);
 	_exit(0);
 }
 

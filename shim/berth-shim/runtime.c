@@ -141,17 +141,19 @@ int runtime_run(struct shim *s, const char *const *verb, int fd0, int fd1, int f
 		argv[n++] = verb[i];
 	argv[n] = NULL;
 
-	unlink(s->rtlog_path);
+	/* Emptied, not removed: the runtime then opens the file it finds
+	 * rather than making a new one, a cost on every exec where the
+	 * state directory is not a tmpfs. */
+	if (truncate(s->rtlog_path, 0) < 0 && errno != ENOENT)
+		unlink(s->rtlog_path);
 	pid_t pid = spawn(argv, fd0, fd1, fd2);
 	if (pid < 0) {
 		snprintf(err, errlen, "%s %s: fork: %s", s->o.runtime, verb[0], strerror(errno));
 		return -1;
 	}
 	int st = wait_child(pid);
-	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		unlink(s->rtlog_path);
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
-	}
 	char msg[2048];
 	if (last_log_msg(s->rtlog_path, msg, sizeof msg) == 0)
 		snprintf(err, errlen, "%s", msg);
@@ -161,6 +163,5 @@ int runtime_run(struct shim *s, const char *const *verb, int fd0, int fd1, int f
 		snprintf(err, errlen, "%s %s: killed by signal %d", s->o.runtime, verb[0], WTERMSIG(st));
 	else
 		snprintf(err, errlen, "%s %s: exit status %d", s->o.runtime, verb[0], st == -1 ? -1 : WEXITSTATUS(st));
-	unlink(s->rtlog_path);
 	return -1;
 }
