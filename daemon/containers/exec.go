@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -220,15 +219,11 @@ func (s *Service) restoreExecs(c *ctr, sh *shim.Shim) {
 // user, capabilities, rlimits and environment, with the request's
 // command, terminal, environment, working directory and user.
 func (s *Service) execProcess(e *execInst) (*specs.Process, error) {
-	data, err := os.ReadFile(filepath.Join(s.bundleDir(e.ctr.id), "config.json"))
+	base, err := e.ctr.proc.get(filepath.Join(s.bundleDir(e.ctr.id), "config.json"))
 	if err != nil {
 		return nil, fmt.Errorf("exec in container %s: %w", e.ctr.id, err)
 	}
-	var sp specs.Spec
-	if err := json.Unmarshal(data, &sp); err != nil || sp.Process == nil {
-		return nil, fmt.Errorf("exec in container %s: decode config.json: %v: %w", e.ctr.id, err, errdefs.ErrDataLoss)
-	}
-	p := *sp.Process
+	p := *base
 	p.Args = append([]string(nil), e.cfg.Cmd...)
 	p.Terminal = e.cfg.Tty
 	p.ConsoleSize = nil
@@ -249,10 +244,10 @@ func (s *Service) execProcess(e *execInst) (*specs.Process, error) {
 		}
 		p.User = u
 	}
-	if e.cfg.Privileged && sp.Process.Capabilities != nil {
+	if e.cfg.Privileged && base.Capabilities != nil {
 		// Privileged execs get every capability the container's bounding
 		// set allows.
-		b := sp.Process.Capabilities.Bounding
+		b := base.Capabilities.Bounding
 		p.Capabilities = &specs.LinuxCapabilities{Bounding: b, Effective: b, Permitted: b}
 	}
 	return &p, nil

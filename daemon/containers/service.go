@@ -154,6 +154,8 @@ type ctr struct {
 	// the resolvers its networks gave it (network.go).
 	eps         []netsvc.Endpoint
 	nameservers []netip.Addr
+	// proc is the process of config.json, for execs (exec_process.go).
+	proc specProcess
 }
 
 // run is one run of a container, from the waiter's side.
