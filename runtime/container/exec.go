@@ -49,9 +49,22 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 			plan.join = append(plan.join, line)
 		}
 	}
-	blob, fast, err := encodeExecBlob(opts.Process, c.Spec, opts.PreserveFDs)
+	bpf, err := c.execSeccomp(opts.Process)
+	if err != nil {
+		return 0, err
+	}
+	blob, compiled, fast, err := encodeExecBlobSeccomp(opts.Process, c.Spec, opts.PreserveFDs, bpf)
 	if err != nil {
 		return 0, classf(errdefs.ErrInvalidArgument, "exec in container %s: %v", c.ID, err)
+	}
+	if fast && bpf == nil && compiled != nil {
+		c.keepExecSeccomp(compiled)
+	}
+	if !fast {
+		// Go's init loads the profile (and the listener's fd needs it).
+		if err := c.decodeSeccomp(); err != nil {
+			return 0, err
+		}
 	}
 	p := &process{
 		id: c.ID, spec: c.Spec, plan: plan, preserveFDs: opts.PreserveFDs,

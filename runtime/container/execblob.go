@@ -43,7 +43,12 @@ const (
 // maxExecBlob keeps the blob within one sync packet (see maxPacket).
 const maxExecBlob = maxPacket
 
-type blobWriter struct{ b []byte }
+type blobWriter struct {
+	b []byte
+	// seccomp is the seccomp record's payload: given compiled, or as
+	// process compiled it.
+	seccomp []byte
+}
 
 func (w *blobWriter) rec(tag uint32, payload []byte) {
 	w.b = binary.NativeEndian.AppendUint32(w.b, tag)
@@ -98,17 +103,25 @@ func seccompNeedsListener(sc *specs.LinuxSeccomp) bool {
 // ok is false when the process needs Go's init (see fastExecOK) or the
 // blob would not fit one packet.
 func encodeExecBlob(p *specs.Process, s *specs.Spec, preserveFDs int) (blob []byte, ok bool, err error) {
+	blob, _, ok, err = encodeExecBlobSeccomp(p, s, preserveFDs, nil)
+	return blob, ok, err
+}
+
+// encodeExecBlobSeccomp is encodeExecBlob with the seccomp record's
+// payload (flags, then the program) compiled already when bpf is not nil,
+// in place of s.Linux.Seccomp. It returns the payload it used.
+func encodeExecBlobSeccomp(p *specs.Process, s *specs.Spec, preserveFDs int, bpf []byte) (blob, seccompRec []byte, ok bool, err error) {
 	if !fastExecOK(p, s) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	w := &blobWriter{b: []byte("BEX1")}
+	w := &blobWriter{b: []byte("BEX1"), seccomp: bpf}
 	if err := w.process(p, s, preserveFDs); err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if len(w.b) > maxExecBlob {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	return w.b, true, nil
+	return w.b, w.seccomp, true, nil
 }
 
 // process appends the records of p, in a container of spec s.
@@ -165,7 +178,7 @@ func (w *blobWriter) process(p *specs.Process, s *specs.Spec, preserveFDs int) e
 	if p.NoNewPrivileges {
 		w.rec(blobNoNewPri, nil)
 	}
-	if s.Linux != nil && s.Linux.Seccomp != nil {
+	if w.seccomp == nil && s.Linux != nil && s.Linux.Seccomp != nil {
 		prog, flags, err := seccomp.Filter(s.Linux.Seccomp)
 		if err != nil {
 			return fmt.Errorf("seccomp: %w", err)
@@ -176,7 +189,10 @@ func (w *blobWriter) process(p *specs.Process, s *specs.Spec, preserveFDs int) e
 			b = append(b, in.Jt, in.Jf)
 			b = binary.NativeEndian.AppendUint32(b, in.K)
 		}
-		w.rec(blobSeccomp, b)
+		w.seccomp = b
+	}
+	if w.seccomp != nil {
+		w.rec(blobSeccomp, w.seccomp)
 	}
 	w.rec(blobPreserve, u32s(uint32(preserveFDs)))
 	if p.OOMScoreAdj != nil {

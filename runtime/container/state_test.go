@@ -90,6 +90,12 @@ func TestLoadForExec(t *testing.T) {
 		t.Errorf("got %+v, want the saved state", got)
 	}
 	l := got.Spec.Linux
+	if l.Seccomp != nil || got.seccompJSON == nil {
+		t.Errorf("got linux.seccomp %+v decoded, want it left for execSeccomp", l.Seccomp)
+	}
+	if err := got.decodeSeccomp(); err != nil {
+		t.Fatalf("decode seccomp: %v", err)
+	}
 	if got.Spec.Process.Args[0] != "sh" || len(l.Namespaces) != 1 || l.Seccomp == nil || l.Personality == nil {
 		t.Errorf("got spec %+v, want process, namespaces, seccomp and personality", got.Spec)
 	}
