@@ -38,7 +38,9 @@
 // no terminal, label, personality or seccomp listener is compiled by the
 // parent into a binary blob that nsexec applies and execs in C, so no Go
 // runtime starts inside the container (execblob.go); any other goes
-// through Go's init, which gets a config as create's does.
+// through Go's init, which gets a config as create's does. The first such
+// blob's seccomp program is kept beside state.json for the next execs
+// (exec_seccomp.go).
 //
 // The status is derived, never stored: "stopped" when the init process (pid
 // and start time recorded at create) is gone, "created" while exec.fifo
