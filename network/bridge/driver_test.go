@@ -3,7 +3,9 @@ package bridge
 import (
 	"net"
 	"net/netip"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/berth-dev/berth/internal/testnetns"
@@ -120,6 +122,13 @@ func TestBridgeAndEndpoint(t *testing.T) {
 	}
 	if eth0.Attrs().Flags&net.FlagUp == 0 {
 		t.Errorf("eth0 is down")
+	}
+	var v6 []byte
+	if err := testnetns.Do(ctr, func() (err error) {
+		v6, err = os.ReadFile("/proc/sys/net/ipv6/conf/eth0/disable_ipv6")
+		return err
+	}); err != nil || strings.TrimSpace(string(v6)) != "1" {
+		t.Errorf("eth0 disable_ipv6: got %q, %v; want 1 (IPv4-only network)", v6, err)
 	}
 	rs, _ := ch.RouteList(eth0, netlink.FAMILY_V4)
 	var def bool

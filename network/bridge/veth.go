@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-dev/berth/internal/netlab"
 )
 
 // Endpoint is one container's place on a bridge.
@@ -104,6 +107,12 @@ func configure(ns netns.NsHandle, e Endpoint) error {
 	if err := h.AddrAdd(l, &netlink.Addr{IPNet: ipNet(e.Address)}); err != nil {
 		return fmt.Errorf("add address %s to %s: %w", e.Address, e.IfName, err)
 	}
+	// The networks are IPv4-only: IPv6 is off on the container's
+	// interface, as Docker does, which also keeps a neighbour's router
+	// advertisements from configuring it.
+	if err := netlab.In(ns, func() error { return disableIPv6(e.IfName) }); err != nil {
+		return fmt.Errorf("disable IPv6 on %s: %w", e.IfName, err)
+	}
 	if err := h.LinkSetUp(l); err != nil {
 		return fmt.Errorf("bring up %s: %w", e.IfName, err)
 	}
@@ -114,6 +123,17 @@ func configure(ns netns.NsHandle, e Endpoint) error {
 		}
 	}
 	return nil
+}
+
+// disableIPv6 turns IPv6 off on the interface ifName of the calling
+// thread's network namespace; a kernel without IPv6 has nothing to turn
+// off.
+func disableIPv6(ifName string) error {
+	err := os.WriteFile("/proc/sys/net/ipv6/conf/"+ifName+"/disable_ipv6", []byte("1"), 0o644)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // RemoveEndpoint removes the host end of a veth pair, and so the pair; a
