@@ -78,13 +78,31 @@ func (d *Driver) CheckNetwork(n *network.Network) error {
 	if err != nil {
 		return err
 	}
-	return handable(parent, l)
+	return d.handable(parent, l)
 }
 
-// handable refuses loopback, bridges, and links enslaved to a bridge or
-// a bond: a bridge port may be another container's veth end, which would
-// give the container a wire into that one's namespace past every rule.
-func handable(name string, l netlink.Link) error {
+// handable refuses loopback, bridges, links enslaved to a bridge or a
+// bond (a bridge port may be another container's veth end, which would
+// give the container a wire into that one's namespace past every rule),
+// and the link of the host's default route (its uplink: handing it over
+// would cut the host off).
+func (d *Driver) handable(name string, l netlink.Link) error {
+	if err := plainLink(name, l); err != nil {
+		return err
+	}
+	routes, err := d.host.Handle.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{LinkIndex: l.Attrs().Index}, netlink.RT_FILTER_OIF)
+	if err != nil {
+		return fmt.Errorf("routes of %s: %w", name, err)
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.Dst.String() == "0.0.0.0/0" {
+			return fmt.Errorf("parent %s carries the host's default route: it cannot be handed to a container: %w", name, errdefs.ErrInvalidArgument)
+		}
+	}
+	return nil
+}
+
+func plainLink(name string, l netlink.Link) error {
 	if l.Attrs().Flags&net.FlagLoopback != 0 || l.Type() == "bridge" {
 		return fmt.Errorf("parent %s is a %s: it cannot be handed to a container: %w", name, l.Type(), errdefs.ErrInvalidArgument)
 	}
@@ -119,7 +137,7 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 	if l == nil {
 		return fmt.Errorf("parent interface %s of network %s is not on the host (another container has it?): %w", name, n.Name, errdefs.ErrConflict)
 	}
-	if err := handable(name, l); err != nil {
+	if err := d.handable(name, l); err != nil {
 		return err
 	}
 	addrs, err := d.host.Addresses(l)

@@ -84,6 +84,18 @@ func TestCheckNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ctr.Close() })
+	// up0: the host's uplink, which holds its default route.
+	peer, err := netlab.NewNS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	if err := netlab.Link(l.host, "up0", netip.MustParsePrefix("10.72.0.1/24"), peer, "eth0", netip.MustParsePrefix("10.72.0.2/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := netlab.DefaultRoute(l.host, netip.MustParseAddr("10.72.0.2")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		opts     map[string]string
 		internal bool
@@ -94,6 +106,7 @@ func TestCheckNetwork(t *testing.T) {
 		{map[string]string{"parent": "lo"}, false, "cannot be handed to a container"},
 		{map[string]string{"parent": "br9"}, false, "cannot be handed to a container"},
 		{map[string]string{"parent": "vport0"}, false, "is a port of another link"},
+		{map[string]string{"parent": "up0"}, false, "carries the host's default route"},
 		{map[string]string{"parent": "nic0", "vlan": "3"}, false, `unknown phys option "vlan"`},
 		{map[string]string{"parent": "nic0"}, true, "--internal is not supported"},
 		{map[string]string{"parent": "nic0"}, false, ""},
