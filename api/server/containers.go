@@ -215,18 +215,11 @@ func (cr *containerRouter) rename(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (cr *containerRouter) resize(w http.ResponseWriter, r *http.Request) error {
-	h, err := intValue(r, "h", 0)
+	h, wd, err := termSize(r)
 	if err != nil {
 		return err
 	}
-	wd, err := intValue(r, "w", 0)
-	if err != nil {
-		return err
-	}
-	if h < 0 || wd < 0 || h > 65535 || wd > 65535 {
-		return errorf(errdefs.ErrInvalidArgument, "invalid terminal size %dx%d", h, wd)
-	}
-	if err := cr.b.Resize(r.Context(), r.PathValue("id"), uint16(h), uint16(wd)); err != nil {
+	if err := cr.b.Resize(r.Context(), r.PathValue("id"), h, wd); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

@@ -88,6 +88,23 @@ func intValue(r *http.Request, key string, def int64) (int64, error) {
 	return n, nil
 }
 
+// termSize reads the h and w query parameters of a resize request: a
+// terminal's rows and columns, which must fit in 16 bits.
+func termSize(r *http.Request) (h, w uint16, err error) {
+	hv, err := intValue(r, "h", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	wv, err := intValue(r, "w", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	if hv < 0 || wv < 0 || hv > 65535 || wv > 65535 {
+		return 0, 0, errorf(errdefs.ErrInvalidArgument, "invalid terminal size %dx%d", hv, wv)
+	}
+	return uint16(hv), uint16(wv), nil
+}
+
 // filters decodes the "filters" query parameter: {"key":{"value":true}}
 // or the older {"key":["value"]}. Keys outside allowed are refused as
 // dockerd refuses them.
