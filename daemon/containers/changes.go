@@ -160,11 +160,8 @@ func inLower(lowers []string, rel string) bool {
 // /containers/{id}/export; a container that does not run has its layer
 // mounted meanwhile.
 func (s *Service) Export(ctx context.Context, ref string, w io.Writer) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()

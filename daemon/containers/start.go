@@ -20,11 +20,8 @@ import (
 // Start starts a created or stopped container, as POST
 // /containers/{id}/start.
 func (s *Service) Start(ctx context.Context, ref string) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()

@@ -28,11 +28,8 @@ const defaultStopTimeout = 10
 // own, else 10; -1 waits forever). A container that is not running gives
 // errdefs.ErrNotModified.
 func (s *Service) Stop(ctx context.Context, ref, signal string, timeout *int) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()
@@ -181,11 +178,8 @@ func (s *Service) Kill(ctx context.Context, ref, signal string) error {
 // Restart stops a running container (as Stop) and starts it, as POST
 // /containers/{id}/restart.
 func (s *Service) Restart(ctx context.Context, ref, signal string, timeout *int) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()
@@ -227,11 +221,8 @@ func (s *Service) Unpause(ctx context.Context, ref string) error {
 }
 
 func (s *Service) freeze(ctx context.Context, ref string, pause bool) error {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return err
-	}
-	if err := c.lock(ctx); err != nil {
 		return err
 	}
 	defer c.unlock()

@@ -21,11 +21,8 @@ import (
 // container's; the bundle's config.json gets the new limits, and a running
 // container gets them at once (the runtime's update).
 func (s *Service) Update(ctx context.Context, ref string, u container.UpdateConfig) ([]string, error) {
-	c, err := s.get(ref)
+	c, err := s.getLocked(ctx, ref)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer c.unlock()
