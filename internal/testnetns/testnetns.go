@@ -19,12 +19,19 @@ import (
 // namespace goes with its last user). The caller must be root.
 func New(t testing.TB) string {
 	t.Helper()
+	return fmt.Sprintf("/proc/self/fd/%d", int(Handle(t)))
+}
+
+// Handle makes a network namespace with lo up and returns its handle,
+// closed when the test ends. The caller must be root.
+func Handle(t testing.TB) netns.NsHandle {
+	t.Helper()
 	ns, err := netlab.NewNS()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Close() })
-	return fmt.Sprintf("/proc/self/fd/%d", int(ns))
+	return ns
 }
 
 // Do runs f on a thread inside the namespace at path and returns its

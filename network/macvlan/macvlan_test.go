@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/berth-dev/berth/internal/netlab"
+	"github.com/berth-dev/berth/internal/testnetns"
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/network"
 )
@@ -28,7 +29,7 @@ type lab struct {
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	testutil.RequireRoot(t)
-	l := &lab{t: t, host: newNS(t), out: newNS(t)}
+	l := &lab{t: t, host: testnetns.Handle(t), out: testnetns.Handle(t)}
 	for i, p := range []string{"10.50.0.100/24", "10.51.0.100/24"} {
 		if err := netlab.Link(l.host, "par"+string(rune('0'+i)), netip.Prefix{}, l.out, "out"+string(rune('0'+i)), netip.MustParsePrefix(p)); err != nil {
 			t.Fatal(err)
@@ -41,16 +42,6 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(d.Close)
 	l.d = d
 	return l
-}
-
-func newNS(t *testing.T) netns.NsHandle {
-	t.Helper()
-	ns, err := netlab.NewNS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
 }
 
 func (l *lab) links(ns netns.NsHandle) []string {
@@ -104,7 +95,7 @@ func TestCheckNetwork(t *testing.T) {
 
 func (l *lab) join(n *network.Network, id, addr string) netns.NsHandle {
 	l.t.Helper()
-	ctr := newNS(l.t)
+	ctr := testnetns.Handle(l.t)
 	a := netip.MustParsePrefix(addr)
 	ep := &network.Endpoint{ID: id, IfName: "eth0", Address: a, Gateway: n.Gateway, MAC: "02:42:0a:00:00:" + id[len(id)-2:]}
 	if err := l.d.Join(n, ep, netlab.Path(ctr), true); err != nil {

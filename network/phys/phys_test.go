@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/berth-dev/berth/internal/netlab"
+	"github.com/berth-dev/berth/internal/testnetns"
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/network"
 )
@@ -30,8 +31,7 @@ type lab struct {
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	testutil.RequireRoot(t)
-	l := &lab{t: t, host: newNS(t), out: newNS(t), pins: t.TempDir()}
-	t.Cleanup(func() { l.host.Close(); l.out.Close() })
+	l := &lab{t: t, host: testnetns.Handle(t), out: testnetns.Handle(t), pins: t.TempDir()}
 	if err := netlab.Link(l.host, "nic0", netip.MustParsePrefix("10.70.0.2/24"), l.out, "peer0", netip.MustParsePrefix("10.70.0.1/24")); err != nil {
 		t.Fatal(err)
 	}
@@ -42,15 +42,6 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(d.Close)
 	l.d = d
 	return l
-}
-
-func newNS(t *testing.T) netns.NsHandle {
-	t.Helper()
-	ns, err := netlab.NewNS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ns
 }
 
 // nic is nic0 in ns with its IPv4 addresses; nil when missing.
@@ -85,11 +76,7 @@ func TestCheckNetwork(t *testing.T) {
 	}
 	t.Cleanup(func() { ctr.Close() })
 	// up0: the host's uplink, which holds its default route.
-	peer, err := netlab.NewNS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { peer.Close() })
+	peer := testnetns.Handle(t)
 	if err := netlab.Link(l.host, "up0", netip.MustParsePrefix("10.72.0.1/24"), peer, "eth0", netip.MustParsePrefix("10.72.0.2/24")); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +128,10 @@ func TestMoveAndBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t)
 			n := &network.Network{ID: "nn", Name: "nic", Options: map[string]string{"parent": "nic0"}}
-			ctr := newNS(t)
+			ctr, err := netlab.NewNS() // closed by hand: the pin alone must keep it
+			if err != nil {
+				t.Fatal(err)
+			}
 			path := netlab.Path(ctr)
 			ep := &network.Endpoint{ID: "ep0123456789abcdef", IfName: "eth0"}
 			if tc.addr != "" {

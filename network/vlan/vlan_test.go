@@ -12,26 +12,17 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/berth-dev/berth/internal/netlab"
+	"github.com/berth-dev/berth/internal/testnetns"
 	"github.com/berth-dev/berth/internal/testutil"
 	"github.com/berth-dev/berth/network"
 )
-
-func newNS(t *testing.T) netns.NsHandle {
-	t.Helper()
-	ns, err := netlab.NewNS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Close() })
-	return ns
-}
 
 // newLab: a "host" namespace with parent par0, whose veth peer out0 is
 // in an "outside" namespace, and a driver in the host namespace.
 func newLab(t *testing.T) (host, out netns.NsHandle, d *Driver) {
 	t.Helper()
 	testutil.RequireRoot(t)
-	host, out = newNS(t), newNS(t)
+	host, out = testnetns.Handle(t), testnetns.Handle(t)
 	if err := netlab.Link(host, "par0", netip.Prefix{}, out, "out0", netip.Prefix{}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +89,7 @@ func TestJoin(t *testing.T) {
 	if err := d.CreateNetwork(n); err != nil {
 		t.Fatal(err)
 	}
-	ctr := newNS(t)
+	ctr := testnetns.Handle(t)
 	ep := &network.Endpoint{ID: "ep1", IfName: "eth0", Address: netip.MustParsePrefix("10.66.0.2/24"), Gateway: n.Gateway}
 	if err := d.Join(n, ep, netlab.Path(ctr), true); err != nil {
 		t.Fatal(err)
@@ -106,7 +97,7 @@ func TestJoin(t *testing.T) {
 	if err := netlab.Reach(out, ctr, netip.MustParseAddr("10.66.0.2"), 5*time.Second); err != nil {
 		t.Errorf("outside to container over VLAN 10: %v", err)
 	}
-	other := newNS(t)
+	other := testnetns.Handle(t)
 	if err := d.Join(n, &network.Endpoint{ID: "ep2", IfName: "eth0"}, netlab.Path(other), true); !errors.Is(err, errdefs.ErrConflict) {
 		t.Errorf("second container: got %v, want a conflict", err)
 	}
