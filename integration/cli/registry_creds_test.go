@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/berth-dev/berth/internal/testcreds"
 	"github.com/berth-dev/berth/internal/testdaemon"
 	"github.com/berth-dev/berth/internal/testregistry"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // credsEnv runs berth (or the docker CLI) against one berthd with a
@@ -163,10 +163,7 @@ func TestRegistryCredsHelpers(t *testing.T) {
 	// The docker CLI reads what berth login wrote, and berth what docker
 	// login wrote: one layout.
 	t.Run("docker CLI", func(t *testing.T) {
-		docker, err := exec.LookPath("docker")
-		if err != nil {
-			t.Skip("no docker CLI")
-		}
+		docker := testutil.RequireBinary(t, "docker")
 		cfg := e.config(`{"credsStore":"test"}`)
 		dockerRun := func(stdin string, args ...string) result {
 			t.Helper()

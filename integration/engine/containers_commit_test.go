@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // TestCommit: docker commit of a running container with a file added
@@ -84,9 +86,7 @@ func TestCommit(t *testing.T) {
 			t.Errorf("committed layer holds the mount point %q: %q", bad, top)
 		}
 	}
-	if _, err := exec.LookPath("podman"); err != nil {
-		t.Skip("podman is not installed")
-	}
+	podman := testutil.RequireBinary(t, "podman")
 	root := filepath.Join(dir, "podman")
 	os.MkdirAll(filepath.Join(root, "tmp"), 0o755)
 	t.Cleanup(func() {
@@ -97,7 +97,7 @@ func TestCommit(t *testing.T) {
 			return nil
 		})
 	})
-	cmd := exec.Command("podman", "--root", filepath.Join(root, "root"), "--runroot", filepath.Join(root, "run"),
+	cmd := exec.Command(podman, "--root", filepath.Join(root, "root"), "--runroot", filepath.Join(root, "run"),
 		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none", "load", "-i", archivePath)
 	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(root, "tmp"))
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "committed:v1") {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/testregistry"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // timestamp formats t as the docker CLI passes explicit times on.
@@ -182,7 +183,7 @@ func TestRestart(t *testing.T) {
 // TestRefusals: configurations berthd must not start with.
 func TestRefusals(t *testing.T) {
 	if berthd == "" {
-		t.Skip("no berthd binary")
+		testutil.Skip(t, "no berthd binary")
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "daemon.json")
