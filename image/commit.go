@@ -21,6 +21,9 @@ import (
 // and no layer, as Docker does.
 const emptyTarSize = 1024
 
+// errStoreStopped ends the writing of a layer the store no longer reads.
+var errStoreStopped = errors.New("the store stopped reading the layer")
+
 // CommitOptions say how Commit makes an image of a container's layer.
 type CommitOptions struct {
 	// Parent is the image the container was created from; empty for
@@ -136,8 +139,10 @@ func (s *Service) storeDiff(ctx context.Context, write func(context.Context, io.
 		done <- err
 	}()
 	desc, err := blobs{s.content}.Ingest(ctx, pr, ocispec.Descriptor{MediaType: mt})
-	pr.CloseWithError(errors.New("the store stopped reading the layer"))
-	if werr := <-done; werr != nil {
+	pr.CloseWithError(errStoreStopped)
+	// A writer cut off by the store's failure reports errStoreStopped:
+	// the store's error says why.
+	if werr := <-done; werr != nil && (err == nil || !errors.Is(werr, errStoreStopped)) {
 		return desc, "", fmt.Errorf("write layer: %w", werr)
 	}
 	if err != nil {
