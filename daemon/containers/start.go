@@ -176,29 +176,30 @@ func (s *Service) start(ctx context.Context, c *ctr, policy bool) (err error) {
 // does, so that the docker CLI exits 127 for a command not found and 126
 // for one that cannot be run.
 func startError(err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
-	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+	if startFailureCode(err) != 128 {
 		return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	return err
 }
 
-// recordStartFailure keeps the error and Docker's exit code for it in the
-// state: 127 command not found, 126 not executable, else 128.
-func (s *Service) recordStartFailure(c *ctr, err error, policy bool) {
-	code := 128
+// startFailureCode is Docker's exit code for a failed start: 127 command
+// not found, 126 not executable, else 128.
+func startFailureCode(err error) int {
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		code = 127
+		return 127
 	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
-		code = 126
+		return 126
 	}
+	return 128
+}
+
+// recordStartFailure keeps the error and Docker's exit code for it
+// (startFailureCode) in the state.
+func (s *Service) recordStartFailure(c *ctr, err error, policy bool) {
 	c.mu.Lock()
 	c.rec.State.Error = err.Error()
-	c.rec.State.ExitCode = code
+	c.rec.State.ExitCode = startFailureCode(err)
 	if c.rec.State.Status != container.StateCreated {
 		c.rec.State.Status = container.StateExited
 		c.rec.State.FinishedAt = time.Now().UTC()
