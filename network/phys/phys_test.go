@@ -128,10 +128,11 @@ func TestMoveAndBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t)
 			n := &network.Network{ID: "nn", Name: "nic", Options: map[string]string{"parent": "nic0"}}
-			ctr, err := netlab.NewNS() // closed by hand: the pin alone must keep it
+			ctr, err := netlab.NewNS() // closed by hand below: the pin alone must keep it
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { ctr.Close() }) // on failure; a closed handle is -1
 			path := netlab.Path(ctr)
 			ep := &network.Endpoint{ID: "ep0123456789abcdef", IfName: "eth0"}
 			if tc.addr != "" {
