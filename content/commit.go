@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-dev/berth/internal/fsutil"
 )
 
 // Commit verifies the size and digest and makes the blob visible. It returns
@@ -62,7 +64,7 @@ func (w *Writer) Commit(ctx context.Context) (Descriptor, error) {
 		w.abandon()
 		return Descriptor{}, errCrash
 	}
-	err := syncDir(w.s.blobDir())
+	err := fsutil.SyncDir(w.s.blobDir())
 	// 4. The ingest is spent, durable or not.
 	w.discard()
 	if err != nil {
@@ -73,12 +75,3 @@ func (w *Writer) Commit(ctx context.Context) (Descriptor, error) {
 
 // errCrash is what Commit returns when a test makes it stop dead.
 var errCrash = errors.New("simulated crash")
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/archive"
+	"github.com/berth-dev/berth/internal/fsutil"
 )
 
 // exportUser is the pseudo container that holds a volume with driver
@@ -125,7 +126,7 @@ func (s *Service) Import(ctx context.Context, name string, r io.Reader) (err err
 		return errors.Join(fmt.Errorf("import volume %s: %w", name, err), os.Rename(old, data))
 	}
 	tmp = ""
-	if err := syncDir(s.volDir(name)); err != nil {
+	if err := fsutil.SyncDir(s.volDir(name)); err != nil {
 		s.log.Warn("sync a volume's directory after import", "volume", name, "error", err)
 	}
 	if err := os.RemoveAll(old); err != nil {
@@ -198,14 +199,4 @@ func syncFS(dir string) error {
 	}
 	defer f.Close()
 	return unix.Syncfs(int(f.Fd()))
-}
-
-// syncDir makes renames in dir durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }

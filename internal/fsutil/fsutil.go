@@ -52,6 +52,11 @@ func writeFile(path string, data []byte, mode os.FileMode, durable bool) (err er
 	if !durable {
 		return nil
 	}
+	return SyncDir(dir)
+}
+
+// SyncDir makes the creations, renames and removals in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/berth-dev/berth/internal/fsutil"
 	"github.com/berth-dev/berth/snapshot"
 	"github.com/containerd/errdefs"
 	bolt "go.etcd.io/bbolt"
@@ -159,17 +160,5 @@ func (s *Store) claim(tmp string, id uint64) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
-	return syncDir(s.dir)
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
+	return fsutil.SyncDir(s.dir)
 }
