@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"golang.org/x/sys/unix"
@@ -18,7 +19,7 @@ import (
 // "." for dir itself; it is not followed if it is a symlink. Entries are
 // written as Tar writes them.
 func TarEntry(ctx context.Context, w io.Writer, dir, base, name string) error {
-	if base == "" || base == ".." || containsSlash(base) || name == "" {
+	if base == "" || base == ".." || strings.Contains(base, "/") || name == "" {
 		return fmt.Errorf("tar %s in %s as %s: %w", base, dir, name, errdefs.ErrInvalidArgument)
 	}
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -36,13 +37,4 @@ func TarEntry(ctx context.Context, w io.Writer, dir, base, name string) error {
 		return fmt.Errorf("tar %s: %w", name, err)
 	}
 	return t.tw.Close()
-}
-
-func containsSlash(s string) bool {
-	for i := range len(s) {
-		if s[i] == '/' {
-			return true
-		}
-	}
-	return false
 }
