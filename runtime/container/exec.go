@@ -49,6 +49,7 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 			plan.join = append(plan.join, line)
 		}
 	}
+	profile := c.seccompJSON // execSeccomp may decode it
 	bpf, err := c.execSeccomp(opts.Process)
 	if err != nil {
 		return 0, err
@@ -57,8 +58,8 @@ func (c *Container) Exec(opts ExecOpts) (pid int, err error) {
 	if err != nil {
 		return 0, classf(errdefs.ErrInvalidArgument, "exec in container %s: %v", c.ID, err)
 	}
-	if fast && bpf == nil && compiled != nil {
-		c.keepExecSeccomp(compiled)
+	if fast && bpf == nil && compiled != nil && profile != nil {
+		c.keepExecSeccomp(profile, compiled)
 	}
 	if !fast {
 		// Go's init loads the profile (and the listener's fd needs it).

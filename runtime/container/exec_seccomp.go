@@ -1,6 +1,8 @@
 package container
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,8 +15,10 @@ import (
 // compiled for nsexec (the payload of the exec blob's seccomp record):
 // the first exec that nsexec runs compiles it, the later ones read it
 // instead of decoding the profile and compiling it again in a freshly
-// started runtime, most of a millisecond. The profile cannot change while
-// the state directory lives (update does not touch it).
+// started runtime, most of a millisecond. The file starts with the
+// SHA-256 of the profile's JSON it was compiled from, so that a program
+// kept for another profile (an exec that raced a delete and a create of
+// the same ID, a later update of the profile) is never loaded.
 const execSeccompFile = "exec-seccomp.bpf"
 
 // execSeccomp returns the compiled profile for an exec of p when nsexec
@@ -26,9 +30,12 @@ func (c *Container) execSeccomp(p *specs.Process) ([]byte, error) {
 	}
 	if fastExecOK(p, c.Spec) {
 		data, err := os.ReadFile(filepath.Join(c.dir, execSeccompFile))
-		// flags (u32), then whole struct sock_filter of 8 bytes
-		if err == nil && len(data) > 4 && (len(data)-4)%8 == 0 {
-			return data, nil
+		sum := sha256.Sum256(c.seccompJSON)
+		// the profile's sum, flags (u32), then whole struct sock_filter
+		// of 8 bytes
+		if err == nil && len(data) > len(sum)+4 && (len(data)-len(sum)-4)%8 == 0 &&
+			bytes.Equal(data[:len(sum)], sum[:]) {
+			return data[len(sum):], nil
 		}
 	}
 	return nil, c.decodeSeccomp()
@@ -47,15 +54,16 @@ func (c *Container) decodeSeccomp() error {
 	return nil
 }
 
-// keepExecSeccomp writes the compiled profile for the next execs. It is a
-// cache: failing to write it only costs them the compilation. Concurrent
-// execs each write their own temporary file.
-func (c *Container) keepExecSeccomp(rec []byte) {
+// keepExecSeccomp writes rec, the profile in profileJSON compiled, for
+// the next execs. It is a cache: failing to write it only costs them the
+// compilation. Concurrent execs each write their own temporary file.
+func (c *Container) keepExecSeccomp(profileJSON, rec []byte) {
 	f, err := os.CreateTemp(c.dir, execSeccompFile+".*.tmp")
 	if err != nil {
 		return
 	}
-	_, err = f.Write(rec)
+	sum := sha256.Sum256(profileJSON)
+	_, err = f.Write(append(sum[:], rec...))
 	if cerr := f.Close(); err == nil && cerr == nil {
 		err = os.Rename(f.Name(), filepath.Join(c.dir, execSeccompFile))
 	}

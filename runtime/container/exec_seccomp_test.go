@@ -2,6 +2,7 @@ package container
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,20 +20,26 @@ func TestExecSeccompKept(t *testing.T) {
 	tty := &specs.Process{Args: []string{"sh"}, Cwd: "/", Terminal: true}
 	tests := []struct {
 		name    string
-		file    []byte // exec-seccomp.bpf; nil for none
+		file    []byte // exec-seccomp.bpf's program; nil for none
+		keptFor []byte // the profile it was compiled from; nil for the container's
 		p       *specs.Process
 		wantBPF bool // the kept program, Spec.Linux.Seccomp left undecoded
 	}{
-		{"none kept", nil, plain, false},
-		{"kept", rec, plain, true},
-		{"kept, but Go's init runs a terminal exec", rec, tty, false},
-		{"torn file", rec[:7], plain, false},
+		{"none kept", nil, nil, plain, false},
+		{"kept", rec, nil, plain, true},
+		{"kept, but Go's init runs a terminal exec", rec, nil, tty, false},
+		{"torn file", rec[:7], nil, plain, false},
+		{"kept for another profile", rec, []byte(`{"defaultAction":"SCMP_ACT_ERRNO"}`), plain, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if tc.file != nil {
-				if err := os.WriteFile(filepath.Join(dir, execSeccompFile), tc.file, 0o600); err != nil {
+				sum := sha256.Sum256(profile)
+				if tc.keptFor != nil {
+					sum = sha256.Sum256(tc.keptFor)
+				}
+				if err := os.WriteFile(filepath.Join(dir, execSeccompFile), append(sum[:], tc.file...), 0o600); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -51,7 +58,7 @@ func TestExecSeccompKept(t *testing.T) {
 	}
 	// What one exec keeps, the next one reads.
 	dir := t.TempDir()
-	load(dir).keepExecSeccomp(rec)
+	load(dir).keepExecSeccomp(profile, rec)
 	if got, _ := load(dir).execSeccomp(plain); !bytes.Equal(got, rec) {
 		t.Errorf("got kept program %x, want %x", got, rec)
 	}
