@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
-	"github.com/berth-dev/berth/cli/format"
 )
 
 // NewCommitCommand is `berth commit`.
@@ -248,15 +247,9 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !force && !command.Confirm(c, "WARNING! This will remove all stopped containers.") {
-				return nil
-			}
-			reclaimed, err := Prune(cmd.Context(), c, f)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
-			return nil
+			return command.Prune(c, force, "WARNING! This will remove all stopped containers.", func() (uint64, error) {
+				return Prune(cmd.Context(), c, f)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
-	"github.com/berth-dev/berth/cli/format"
 )
 
 // NewPruneCommand is `berth image prune`.
@@ -32,15 +31,9 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			} else {
 				f.Add("dangling", "true")
 			}
-			if !force && !command.Confirm(c, warning) {
-				return nil
-			}
-			reclaimed, err := Prune(cmd.Context(), c, f)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
-			return nil
+			return command.Prune(c, force, warning, func() (uint64, error) {
+				return Prune(cmd.Context(), c, f)
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images, not just dangling ones")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/berth-dev/berth/cli/command"
 	"github.com/berth-dev/berth/cli/container"
-	"github.com/berth-dev/berth/cli/format"
 	"github.com/berth-dev/berth/cli/image"
 	"github.com/berth-dev/berth/cli/network"
 	"github.com/berth-dev/berth/cli/volume"
@@ -30,36 +29,32 @@ func NewPruneCommand(c *command.CLI) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !force && !command.Confirm(c, pruneWarning(all, volumes)) {
-				return nil
-			}
-			ctx := cmd.Context()
-			var total uint64
-			n, err := container.Prune(ctx, c, f)
-			if err != nil {
-				return err
-			}
-			total += n
-			// A daemon without networking yet answers 501: nothing to
-			// prune there.
-			if err := network.Prune(ctx, c, f); err != nil && !errdefs.IsNotImplemented(err) {
-				return err
-			}
-			if volumes {
-				if n, err = volume.Prune(ctx, c, false, f); err != nil {
-					return err
+			return command.Prune(c, force, pruneWarning(all, volumes), func() (uint64, error) {
+				ctx := cmd.Context()
+				total, err := container.Prune(ctx, c, f)
+				if err != nil {
+					return 0, err
 				}
-				total += n
-			}
-			imgFilters := f.Clone()
-			imgFilters.Add("dangling", fmt.Sprint(!all))
-			n, err = image.Prune(ctx, c, imgFilters)
-			if err != nil {
-				return err
-			}
-			total += n
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(total)))
-			return nil
+				// A daemon without networking yet answers 501: nothing to
+				// prune there.
+				if err := network.Prune(ctx, c, f); err != nil && !errdefs.IsNotImplemented(err) {
+					return 0, err
+				}
+				if volumes {
+					n, err := volume.Prune(ctx, c, false, f)
+					if err != nil {
+						return 0, err
+					}
+					total += n
+				}
+				imgFilters := f.Clone()
+				imgFilters.Add("dangling", fmt.Sprint(!all))
+				n, err := image.Prune(ctx, c, imgFilters)
+				if err != nil {
+					return 0, err
+				}
+				return total + n, nil
+			})
 		},
 	}
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused images not just dangling ones")

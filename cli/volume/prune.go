@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/berth-dev/berth/cli/command"
-	"github.com/berth-dev/berth/cli/format"
 )
 
 func newPruneCommand(c *command.CLI) *cobra.Command {
@@ -28,15 +27,9 @@ func newPruneCommand(c *command.CLI) *cobra.Command {
 			if all {
 				warning = "WARNING! This will remove all local volumes not used by at least one container."
 			}
-			if !force && !command.Confirm(c, warning) {
-				return nil
-			}
-			reclaimed, err := Prune(cmd.Context(), c, all, f)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.Out, "Total reclaimed space: %s\n", format.HumanSize(float64(reclaimed)))
-			return nil
+			return command.Prune(c, force, warning, func() (uint64, error) {
+				return Prune(cmd.Context(), c, all, f)
+			})
 		},
 	}
 	f := cmd.Flags()
