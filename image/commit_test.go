@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -94,6 +95,26 @@ func TestCommit(t *testing.T) {
 	json.Unmarshal(raw, &cfg)
 	if len(empty.DiffIDs) != 2 || len(cfg.History) != 3 || !cfg.History[2].EmptyLayer || len(empty.Names) != 0 {
 		t.Errorf("empty commit: got %d layers, history %+v, names %q; want the parent's layers and an empty-layer entry", len(empty.DiffIDs), cfg.History, empty.Names)
+	}
+	noStaging()
+
+	// A layer that fails halfway fails the commit, names no image and
+	// leaves no staging snapshot.
+	broken := errors.New("container layer unreadable")
+	_, err = e.svc.Commit(ctx, image.CommitOptions{
+		Parent: img.ID, Ref: "broken:v1",
+		Layer: func(ctx context.Context, w io.Writer) error {
+			if _, err := w.Write(diff[:512]); err != nil {
+				return err
+			}
+			return broken
+		},
+	})
+	if !errors.Is(err, broken) {
+		t.Errorf("commit of a failing layer: got %v, want %v", err, broken)
+	}
+	if _, err := e.svc.Store.Get(ctx, "broken:v1"); err == nil {
+		t.Errorf("commit of a failing layer: got image broken:v1, want none")
 	}
 	noStaging()
 }
