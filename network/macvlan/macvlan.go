@@ -177,23 +177,19 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 	if parent == nil {
 		return fmt.Errorf("parent interface %s of network %s is missing: %w", n.Options[OptParent], n.Name, errdefs.ErrNotFound)
 	}
-	ctr, err := ifconf.Open(netns)
-	if err != nil {
-		return err
-	}
-	defer ctr.Close()
 	attrs := netlink.NewLinkAttrs()
-	attrs.Name, attrs.ParentIndex, attrs.Namespace = ep.IfName, parent.Attrs().Index, netlink.NsFd(ctr.Fd)
+	attrs.Name, attrs.ParentIndex = ep.IfName, parent.Attrs().Index
 	if hw, err := net.ParseMAC(ep.MAC); err == nil && mode != netlink.MACVLAN_MODE_PASSTHRU {
 		attrs.HardwareAddr = hw
 	}
 	if mode == netlink.MACVLAN_MODE_PASSTHRU {
 		ep.MAC = parent.Attrs().HardwareAddr.String() // passthru keeps the parent's
 	}
-	if err := d.host.Handle.LinkAdd(&netlink.Macvlan{LinkAttrs: attrs, Mode: mode}); err != nil {
+	wrap := func(err error) error {
 		return fmt.Errorf("create macvlan %s of %s: %w", ep.IfName, parent.Attrs().Name, err)
 	}
-	return ctr.Adopt(ep.IfName, mark(ep.ID), ifconf.Config{Addresses: ifconf.Addrs(ep.Address), Gateway: ep.Gateway, DefaultRoute: defaultRoute})
+	return d.host.AddIn(netns, &netlink.Macvlan{LinkAttrs: attrs, Mode: mode}, wrap, mark(ep.ID),
+		ifconf.Config{Addresses: ifconf.Addrs(ep.Address), Gateway: ep.Gateway, DefaultRoute: defaultRoute})
 }
 
 // Leave deletes the container's link if its namespace is still there.

@@ -110,23 +110,19 @@ func (d *Driver) Join(n *network.Network, ep *network.Endpoint, netns string, de
 	if err != nil {
 		return err
 	}
-	ctr, err := ifconf.Open(netns)
-	if err != nil {
-		return err
-	}
-	defer ctr.Close()
 	attrs := netlink.NewLinkAttrs()
-	attrs.Name, attrs.ParentIndex, attrs.Namespace = ep.IfName, parent.Attrs().Index, netlink.NsFd(ctr.Fd)
+	attrs.Name, attrs.ParentIndex = ep.IfName, parent.Attrs().Index
 	if hw, err := net.ParseMAC(ep.MAC); err == nil {
 		attrs.HardwareAddr = hw
 	}
-	if err := d.host.Handle.LinkAdd(&netlink.Vlan{LinkAttrs: attrs, VlanId: id}); err != nil {
+	wrap := func(err error) error {
 		if errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("VLAN %d of %s is in use by another container: a vlan network takes one container at a time: %w", id, parent.Attrs().Name, errdefs.ErrConflict)
 		}
 		return ifconf.VLANError("create 802.1q sub-interface "+ep.IfName+" of "+parent.Attrs().Name, err)
 	}
-	return ctr.Adopt(ep.IfName, mark(ep.ID), ifconf.Config{Addresses: ifconf.Addrs(ep.Address), Gateway: ep.Gateway, DefaultRoute: defaultRoute})
+	return d.host.AddIn(netns, &netlink.Vlan{LinkAttrs: attrs, VlanId: id}, wrap, mark(ep.ID),
+		ifconf.Config{Addresses: ifconf.Addrs(ep.Address), Gateway: ep.Gateway, DefaultRoute: defaultRoute})
 }
 
 // Leave deletes the container's sub-interface if its namespace is still

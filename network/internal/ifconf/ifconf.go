@@ -189,6 +189,22 @@ func (n *NS) Adopt(name, alias string, c Config) (err error) {
 	return n.Setup(l, c)
 }
 
+// AddIn adds l, a link of a parent in n named as the container's
+// interface, to the container's namespace at path, then adopts it there
+// (see Adopt). wrap words a failed LinkAdd.
+func (n *NS) AddIn(path string, l netlink.Link, wrap func(error) error, alias string, c Config) error {
+	ctr, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer ctr.Close()
+	l.Attrs().Namespace = netlink.NsFd(ctr.Fd)
+	if err := n.Handle.LinkAdd(l); err != nil {
+		return wrap(err)
+	}
+	return ctr.Adopt(l.Attrs().Name, alias, c)
+}
+
 // Addrs is a one-address list, empty for the zero prefix.
 func Addrs(p netip.Prefix) []netip.Prefix {
 	if !p.IsValid() {
