@@ -20,6 +20,14 @@ type Table struct {
 	Headers map[string]string
 }
 
+// TableFlagHelp is the --format help of a listing that Table.Write
+// prints, naming the formats Write knows.
+const TableFlagHelp = "Format output using a custom template:\n" +
+	"'table':            Print output in table format with column headers (default)\n" +
+	"'table TEMPLATE':   Print output in table format using the given Go template\n" +
+	"'json':             Print in JSON format\n" +
+	"'TEMPLATE':         Print output using the given Go template"
+
 // IsTable reports whether format prints a table with headers.
 func IsTable(format string) bool {
 	return format == "table" || strings.HasPrefix(format, "table ")

@@ -45,7 +45,7 @@ func newListCommand(c *command.CLI) *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "Only display network IDs")
 	f.BoolVar(&noTrunc, "no-trunc", false, "Do not truncate the output")
 	f.StringArrayVarP(&filters, "filter", "f", nil, "Provide filter values (e.g. \"driver=bridge\")")
-	f.StringVar(&tmpl, "format", "", "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
+	f.StringVar(&tmpl, "format", "", format.TableFlagHelp)
 	return cmd
 }
 
