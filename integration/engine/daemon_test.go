@@ -72,12 +72,7 @@ func TestEvents(t *testing.T) {
 		}
 		close(seen)
 	}()
-	// The stream is listening once berthd counts it.
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if strings.TrimSpace(d.OK("info", "--format", "{{.NEventsListener}}")) == "1" {
-			break
-		}
-	}
+	d.waitEventsListener(t)
 	d.OK("pull", ref)
 	select {
 	case line := <-seen:
@@ -142,11 +137,7 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer events.Process.Kill()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if strings.TrimSpace(d.OK("info", "--format", "{{.NEventsListener}}")) == "1" {
-			break
-		}
-	}
+	d.waitEventsListener(t)
 	st := d.Stop()
 	if st == nil || !st.Success() {
 		t.Errorf("berthd after SIGTERM: got %v, want exit 0", st)
@@ -219,4 +210,13 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// waitEventsListener waits until berthd counts one events stream, the
+// docker events the test started: it is listening then.
+func (d *daemon) waitEventsListener(t *testing.T) {
+	t.Helper()
+	waitFor(t, "berthd to count the events listener", 10*time.Second, func() bool {
+		return strings.TrimSpace(d.OK("info", "--format", "{{.NEventsListener}}")) == "1"
+	})
 }
