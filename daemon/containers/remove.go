@@ -98,10 +98,8 @@ func (s *Service) cleanup(ctx context.Context, id, runtimeName string) {
 	if err := os.RemoveAll(s.bundleDir(id)); err != nil {
 		s.log.Warn("remove container directory", "container", id, "error", err)
 	}
-	if _, err := os.Stat(s.shimDir(id)); err == nil {
-		if err := os.RemoveAll(s.shimDir(id)); err != nil {
-			s.log.Warn("remove shim state", "container", id, "error", err)
-		}
+	if err := os.RemoveAll(s.shimDir(id)); err != nil {
+		s.log.Warn("remove shim state", "container", id, "error", err)
 	}
 	s.runtimeDelete(ctx, runtimeName, id)
 }
