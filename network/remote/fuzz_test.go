@@ -3,6 +3,7 @@ package remote
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 )
 
@@ -14,7 +15,16 @@ func FuzzParseSpec(f *testing.F) {
 		if bytes.Contains(b, []byte("File")) {
 			return // TLS files are read from the disk: not the fuzzer's
 		}
-		ParseSpec(b, isJSON)
+		a, err := ParseSpec(b, isJSON)
+		if err != nil {
+			return
+		}
+		switch {
+		case a.Network == "unix" && filepath.IsAbs(a.Address):
+		case a.Network == "tcp" && a.Address != "":
+		default:
+			t.Fatalf("spec %q accepted as %s %q, want a unix socket's absolute path or a tcp host", b, a.Network, a.Address)
+		}
 	})
 }
 
