@@ -155,19 +155,8 @@ func NewUpdateCommand(c *command.CLI) *cobra.Command {
 			})
 		},
 	}
-	f := cmd.Flags()
-	f.StringVarP(&o.memory, "memory", "m", "", "Memory limit")
-	f.StringVar(&o.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
-	f.StringVar(&o.memoryReservation, "memory-reservation", "", "Memory soft limit")
-	f.StringVar(&o.cpus, "cpus", "", "Number of CPUs")
-	f.StringVar(&o.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
-	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
-	f.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
-	f.Int64Var(&o.cpuPeriod, "cpu-period", 0, "Limit CPU CFS (Completely Fair Scheduler) period")
-	f.Int64Var(&o.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
-	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
-	f.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable")
-	f.StringVar(&o.restart, "restart", "", "Restart policy to apply when a container exits")
+	o.registerResources(cmd.Flags())
+	cmd.Flags().StringVar(&o.restart, "restart", "", "Restart policy to apply when a container exits")
 	return cmd
 }
 

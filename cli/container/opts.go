@@ -74,18 +74,8 @@ func (o *createFlags) register(f *pflag.FlagSet) {
 	f.StringVarP(&o.workdir, "workdir", "w", "", "Working directory inside the container")
 	f.StringVar(&o.restart, "restart", "no", "Restart policy to apply when a container exits")
 	o.networkFlags.register(f)
-	f.StringVarP(&o.memory, "memory", "m", "", "Memory limit")
-	f.StringVar(&o.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
-	f.StringVar(&o.memoryReservation, "memory-reservation", "", "Memory soft limit")
+	o.registerResources(f)
 	f.StringVar(&o.shmSize, "shm-size", "", "Size of /dev/shm")
-	f.StringVar(&o.cpus, "cpus", "", "Number of CPUs")
-	f.StringVar(&o.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
-	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
-	f.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
-	f.Int64Var(&o.cpuPeriod, "cpu-period", 0, "Limit CPU CFS (Completely Fair Scheduler) period")
-	f.Int64Var(&o.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
-	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
-	f.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable")
 	f.StringVar(&o.healthCmd, "health-cmd", "", "Command to run to check health")
 	f.StringVar(&o.healthInterval, "health-interval", "", "Time between running the check (ms|s|m|h)")
 	f.StringVar(&o.healthTimeout, "health-timeout", "", "Maximum time to allow one check to run (ms|s|m|h)")
@@ -259,6 +249,22 @@ func (o *createFlags) parse(image string, cmd []string, getenv func(string) (str
 		}
 	}
 	return &containerConfig{Config: cfg, HostConfig: hc, Network: &network.NetworkingConfig{EndpointsConfig: endpoints}}, nil
+}
+
+// registerResources adds the resource limit flags, which run, create and
+// update share; resources reads them.
+func (o *createFlags) registerResources(f *pflag.FlagSet) {
+	f.StringVarP(&o.memory, "memory", "m", "", "Memory limit")
+	f.StringVar(&o.memorySwap, "memory-swap", "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+	f.StringVar(&o.memoryReservation, "memory-reservation", "", "Memory soft limit")
+	f.StringVar(&o.cpus, "cpus", "", "Number of CPUs")
+	f.StringVar(&o.cpusetCPUs, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	f.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
+	f.Int64VarP(&o.cpuShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	f.Int64Var(&o.cpuPeriod, "cpu-period", 0, "Limit CPU CFS (Completely Fair Scheduler) period")
+	f.Int64Var(&o.cpuQuota, "cpu-quota", 0, "Limit CPU CFS (Completely Fair Scheduler) quota")
+	f.Int64Var(&o.pidsLimit, "pids-limit", 0, "Tune container pids limit (set -1 for unlimited)")
+	f.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable")
 }
 
 func (o *createFlags) resources(r *container.Resources, changed func(string) bool) error {
