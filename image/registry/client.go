@@ -174,7 +174,7 @@ func (c *Client) registry(host string) (name.Registry, error) {
 // gives for this request, so a token fetched with one caller's
 // credentials never serves another's (berthd takes them per request).
 func (c *Client) transport(ctx context.Context, host string, scopes []string) (http.RoundTripper, error) {
-	who, err := c.credentialsFingerprint(ctx, host)
+	reg, auth, who, err := c.credentials(ctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (c *Client) transport(ctx context.Context, host string, scopes []string) (h
 		return rt, nil
 	}
 	v, err, _ := c.flight.Do(key, func() (any, error) {
-		rt, err := c.newTransport(ctx, host, scopes)
+		rt, err := c.newTransport(ctx, host, reg, auth, scopes)
 		if err != nil {
 			return nil, err
 		}
@@ -201,36 +201,30 @@ func (c *Client) transport(ctx context.Context, host string, scopes []string) (h
 	return v.(http.RoundTripper), nil
 }
 
-// credentialsFingerprint hashes what the keychain holds for host.
-func (c *Client) credentialsFingerprint(ctx context.Context, host string) (string, error) {
+// credentials resolves, once per request (a keychain may run a
+// credential helper), what the keychain holds for host, with a
+// fingerprint of it.
+func (c *Client) credentials(ctx context.Context, host string) (name.Registry, authn.Authenticator, string, error) {
 	reg, err := c.registry(host)
 	if err != nil {
-		return "", err
+		return reg, nil, "", err
 	}
 	auth, err := authn.Resolve(ctx, c.keychain, reg)
 	if err != nil {
-		return "", fmt.Errorf("credentials for %s: %w", host, err)
+		return reg, nil, "", fmt.Errorf("credentials for %s: %w", host, err)
 	}
 	cfg, err := authn.Authorization(ctx, auth)
 	if err != nil {
-		return "", fmt.Errorf("credentials for %s: %w", host, err)
+		return reg, nil, "", fmt.Errorf("credentials for %s: %w", host, err)
 	}
 	data, _ := json.Marshal(cfg)
 	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:8]), nil
+	return reg, auth, hex.EncodeToString(sum[:8]), nil
 }
 
-func (c *Client) newTransport(ctx context.Context, host string, scopes []string) (http.RoundTripper, error) {
-	reg, err := c.registry(host)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := authn.Resolve(ctx, c.keychain, reg)
-	if err != nil {
-		return nil, fmt.Errorf("credentials for %s: %w", host, err)
-	}
+func (c *Client) newTransport(ctx context.Context, host string, reg name.Registry, auth authn.Authenticator, scopes []string) (http.RoundTripper, error) {
 	var rt http.RoundTripper
-	err = c.retry(ctx, func() error {
+	err := c.retry(ctx, func() error {
 		var err error
 		rt, err = transport.NewWithContext(ctx, reg, auth, c.base, scopes)
 		return err
