@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-dev/berth/daemon/spec"
+	"github.com/berth-dev/berth/internal/fsutil"
 )
 
 // VolumeService keeps the named and anonymous volumes
@@ -237,8 +238,7 @@ func (s *Service) copyUp(ctx context.Context, id string, vm volumeMount) error {
 		return fmt.Errorf("copy into volume %s: %w", vm.Name, err)
 	}
 	defer unix.Close(root)
-	fd, err := unix.Openat2(root, strings.TrimPrefix(vm.Destination, "/"), &unix.OpenHow{
-		Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	fd, err := fsutil.OpenInRoot(root, strings.TrimPrefix(vm.Destination, "/"), unix.O_DIRECTORY)
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		return nil // nothing in the image there
 	}
