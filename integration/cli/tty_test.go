@@ -12,19 +12,11 @@ import (
 	"time"
 
 	"github.com/berth-dev/berth/internal/testutil"
-	"golang.org/x/sys/unix"
 )
 
 // pty opens a pseudo-terminal pair with a 30x120 window: the master the
 // test reads and writes, and the slave berth gets as its terminal.
-func pty(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	master, slave = testutil.OpenPty(t)
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 30, Col: 120}); err != nil {
-		t.Fatalf("set window size: %v", err)
-	}
-	return master, slave
-}
+func pty(t *testing.T) (master, slave *os.File) { return testutil.OpenPtySize(t, 30, 120) }
 
 // onTerminal runs berth with a terminal for its standard streams and
 // returns what the terminal showed and the exit status. input is typed

@@ -14,38 +14,15 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // The size of the terminals the tests open, which the container must see.
 const termRows, termCols = 33, 101
 
-// newTerminal opens a pseudo-terminal pair of termRows x termCols; the
-// master is non-blocking so that reads honour deadlines.
+// newTerminal opens a pseudo-terminal pair of termRows x termCols.
 func newTerminal(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-	if err != nil {
-		t.Fatalf("open /dev/ptmx: %v", err)
-	}
-	master = os.NewFile(uintptr(fd), "/dev/ptmx")
-	t.Cleanup(func() { master.Close() })
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock pty: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("pty number: %v", err)
-	}
-	if err := unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: termRows, Col: termCols}); err != nil {
-		t.Fatalf("set pty size: %v", err)
-	}
-	slave, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open pty slave: %v", err)
-	}
-	t.Cleanup(func() { slave.Close() })
-	return master, slave
+	return testutil.OpenPtySize(t, termRows, termCols)
 }
 
 // terminalSession is the docker CLI running on a terminal of its own.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/berth-dev/berth/internal/testutil"
 )
 
 // Every terminal the tests open has this size, so a container can show
@@ -68,35 +68,8 @@ func typePTY(t *testing.T, input, name string, args ...string) result {
 	return result{stdout: buf.String(), code: cmd.ProcessState.ExitCode()}
 }
 
-// openPTY opens a new pseudo-terminal pair of size ptyRows x ptyCols. The
-// master is non-blocking, so reads on it honour deadlines.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
-	if err != nil {
-		t.Fatalf("open /dev/ptmx: %v", err)
-	}
-	master = os.NewFile(uintptr(fd), "/dev/ptmx")
-	t.Cleanup(func() { master.Close() })
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock pty: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("get pty number: %v", err)
-	}
-	ws := &unix.Winsize{Row: ptyRows, Col: ptyCols}
-	if err := unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws); err != nil {
-		t.Fatalf("set pty size: %v", err)
-	}
-	name := fmt.Sprintf("/dev/pts/%d", n)
-	slave, err = os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	t.Cleanup(func() { slave.Close() })
-	return master, slave
-}
+// openPTY opens a new pseudo-terminal pair of size ptyRows x ptyCols.
+func openPTY(t *testing.T) (master, slave *os.File) { return testutil.OpenPtySize(t, ptyRows, ptyCols) }
 
 // ttyScript is the command a container runs on a terminal: it reports the
 // terminal's size and name and exits 3, so a test sees that the engine

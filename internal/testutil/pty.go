@@ -32,3 +32,13 @@ func OpenPty(t testing.TB) (master, slave *os.File) {
 	t.Cleanup(func() { slave.Close() })
 	return master, slave
 }
+
+// OpenPtySize is OpenPty with a window of rows x cols.
+func OpenPtySize(t testing.TB, rows, cols uint16) (master, slave *os.File) {
+	t.Helper()
+	master, slave = OpenPty(t)
+	if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols}); err != nil {
+		t.Fatalf("set pty size: %v", err)
+	}
+	return master, slave
+}
