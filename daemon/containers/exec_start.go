@@ -208,8 +208,7 @@ func (e *execInst) finish(code *int) {
 // startExitCode is dockerd's exit code for an exec that could not start:
 // 127 command not found, 126 not executable, else 126.
 func startExitCode(err error) int {
-	msg := err.Error()
-	if strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory") {
+	if startFailureCode(err) == 127 {
 		return 127
 	}
 	return 126
