@@ -32,11 +32,11 @@ $(BIN)/berth-init: $(wildcard reaper/berth-init/*.c)
 	@mkdir -p $(BIN)
 	$(SHIM_CC) -static -Os -s -Wall -Wextra -o $@ $(filter %.c,$^)
 
-$(BIN)/berthd: $(shell find cmd/berthd api daemon image content snapshot archive internal network volume -name '*.go') go.mod go.sum
+$(BIN)/berthd: $(shell find cmd/berthd api daemon image content snapshot archive internal network volume shim -name '*.go') go.mod go.sum
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $@ ./cmd/berthd
 
-$(BIN)/berth: $(shell find cmd/berth cli -name '*.go') go.mod go.sum
+$(BIN)/berth: $(shell find cmd/berth cli api internal -name '*.go') go.mod go.sum
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags '-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)' -o $@ ./cmd/berth
 
