@@ -226,13 +226,14 @@ func (cr *containerRouter) resize(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// untilShutdown returns a context that also ends when the server shuts
-// down, for the answers that last as long as a container does.
-func (cr *containerRouter) untilShutdown(ctx context.Context) (context.Context, context.CancelFunc) {
+// untilShutdown returns a context that also ends when done (the
+// server's shutdown) closes, for the answers that last as long as a
+// container or an exec does.
+func untilShutdown(ctx context.Context, done <-chan struct{}) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		select {
-		case <-cr.done:
+		case <-done:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -296,7 +297,7 @@ func (cr *containerRouter) top(w http.ResponseWriter, r *http.Request) error {
 // stream (the default), else one.
 func (cr *containerRouter) stats(w http.ResponseWriter, r *http.Request) error {
 	stream := boolOr(r, "stream", true)
-	ctx, cancel := cr.untilShutdown(r.Context())
+	ctx, cancel := untilShutdown(r.Context(), cr.done)
 	defer cancel()
 	rc := http.NewResponseController(w)
 	started := false

@@ -27,7 +27,7 @@ func (cr *containerRouter) attach(w http.ResponseWriter, r *http.Request) error 
 	// at once, which cancels the request's context: the attach lasts
 	// until the container exits, the client breaks off or the server
 	// shuts down.
-	ctx, cancel := cr.untilShutdown(context.WithoutCancel(r.Context()))
+	ctx, cancel := untilShutdown(context.WithoutCancel(r.Context()), cr.done)
 	defer cancel()
 	return h.finish(cr.b.Attach(ctx, r.PathValue("id"), opts, h.open))
 }

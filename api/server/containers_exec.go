@@ -61,15 +61,8 @@ func (er *execRouter) start(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	h := &hijacker{w: w, r: r}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	ctx, cancel := untilShutdown(context.WithoutCancel(r.Context()), er.done)
 	defer cancel()
-	go func() {
-		select {
-		case <-er.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	return h.finish(er.b.ExecStart(ctx, r.PathValue("id"), o, h.open))
 }
 

@@ -53,7 +53,7 @@ func (cr *containerRouter) logs(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	follow := boolValue(r, "follow")
-	ctx, cancel := cr.untilShutdown(r.Context())
+	ctx, cancel := untilShutdown(r.Context(), cr.done)
 	defer cancel()
 	lr, err := cr.b.Logs(ctx, r.PathValue("id"), containers.LogsOptions{
 		Stdout: boolValue(r, "stdout"), Stderr: boolValue(r, "stderr"), Follow: follow,
