@@ -32,15 +32,7 @@ func TestAttachStdin(t *testing.T) {
 	e := newEnv(t, "cat")
 	e.opts.Stdin = true
 	ctx := testCtx(t)
-	s := e.start(ctx)
-	c, err := s.Attach(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, c := e.startAttached(ctx)
 	for _, line := range []string{"hello\n", "again\n"} {
 		if _, err := c.Write([]byte(line)); err != nil {
 			t.Fatal(err)

@@ -159,15 +159,7 @@ func TestStdinOnce(t *testing.T) {
 	e := newEnv(t, "sh", "-c", "sleep 0.3; wc -c")
 	e.opts.Stdin, e.opts.StdinOnce = true, true
 	ctx := testCtx(t)
-	s := e.start(ctx)
-	c, err := s.Attach(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, c := e.startAttached(ctx)
 	in := strings.Repeat("y", 1<<20)
 	go func() {
 		io.Copy(c, strings.NewReader(in))

@@ -13,15 +13,7 @@ func TestFootprint(t *testing.T) {
 	e := newEnv(t, "sh", "-c", "echo ready; exec sleep 1000")
 	e.opts.Stdin = true
 	ctx := testCtx(t)
-	s := e.start(ctx)
-	c, err := s.Attach(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s, c := e.startAttached(ctx)
 	if stream, got := readFrame(t, c); stream != Stdout || got != "ready\n" {
 		t.Fatalf("got stream %d %q, want ready", stream, got)
 	}

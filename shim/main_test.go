@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,6 +161,22 @@ func (e *env) start(ctx context.Context) *Shim {
 		e.t.Fatalf("shim.Start: %v", err)
 	}
 	return s
+}
+
+// startAttached starts the shim, attaches (the connection closes at the
+// test's end), then starts the container, so that no output is missed.
+func (e *env) startAttached(ctx context.Context) (*Shim, *net.UnixConn) {
+	e.t.Helper()
+	s := e.start(ctx)
+	c, err := s.Attach(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	if err := s.Start(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	return s, c
 }
 
 // run starts the shim and the container and waits for the exit.
