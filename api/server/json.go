@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,11 +136,7 @@ func filters(r *http.Request, allowed ...string) (map[string][]string, error) {
 	}
 	if allowed != nil {
 		for k := range out {
-			ok := false
-			for _, a := range allowed {
-				ok = ok || a == k
-			}
-			if !ok {
+			if !slices.Contains(allowed, k) {
 				return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter '%s'", k)
 			}
 		}
