@@ -64,13 +64,19 @@ func copyTree(ctx context.Context, src, dst string) error {
 		done <- err
 	}()
 	_, aerr := archive.Apply(ctx, dst, pr, archive.ApplyOptions{Whiteouts: archive.Plain})
-	pr.CloseWithError(errors.New("copy ended"))
+	pr.CloseWithError(errCopyEnded)
 	terr := <-done
-	if terr != nil && aerr != nil {
-		return terr
+	switch {
+	case terr != nil && aerr != nil && errors.Is(terr, errCopyEnded):
+		return aerr // the apply failed first and cut the tar off
+	case terr != nil && aerr != nil:
+		return terr // the tar failed first and cut the apply off
 	}
 	return errors.Join(terr, aerr)
 }
+
+// errCopyEnded ends the tar side of a copy whose apply side stopped.
+var errCopyEnded = errors.New("copy ended")
 
 func isEmptyDir(dir string) (bool, error) {
 	f, err := os.Open(dir)
