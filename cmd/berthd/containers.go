@@ -65,6 +65,9 @@ func newContainers(ctx context.Context, cfg *config.Config, db *bolt.DB, cs *con
 		return nil, err
 	}
 	if err := svc.Restore(ctx); err != nil {
+		// The containers keep running under their shims for the next
+		// start to find; only the service's own goroutines end.
+		svc.Close(context.WithoutCancel(ctx), false, 0)
 		return nil, fmt.Errorf("restore containers: %w", err)
 	}
 	return svc, nil

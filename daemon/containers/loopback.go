@@ -8,8 +8,8 @@ import (
 )
 
 // loopbackUp brings up "lo" in the network namespace of process pid: a new
-// network namespace starts with its loopback down, and until the network
-// service exists nothing else configures it.
+// network namespace starts with its loopback down, and the network service
+// configures only the container's other interfaces.
 //
 // The goroutine enters the namespace only long enough to open a socket
 // there (a socket stays bound to the namespace it was created in); the
