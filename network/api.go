@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -222,9 +221,9 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 			}
 		case "dangling":
 			for _, v := range vs {
-				b, err := strconv.ParseBool(v)
+				b, err := filters.Bool("dangling", v)
 				if err != nil {
-					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling=%s'", v)
+					return nil, err
 				}
 				f.dangling = &b
 			}

@@ -3,7 +3,6 @@ package volume
 import (
 	"github.com/berth-dev/berth/internal/filters"
 	"slices"
-	"strings"
 
 	"github.com/containerd/errdefs"
 )
@@ -29,9 +28,9 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 		switch k {
 		case "dangling":
 			for _, v := range vs {
-				b, ok := parseBool(v)
-				if !ok {
-					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling=%s'", v)
+				b, err := filters.Bool("dangling", v)
+				if err != nil {
+					return nil, err
 				}
 				if f.dangling != nil && *f.dangling != b {
 					return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling': both true and false given")
@@ -51,15 +50,6 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 	return f, nil
 }
 
-func parseBool(v string) (bool, bool) {
-	switch strings.ToLower(v) {
-	case "1", "true":
-		return true, true
-	case "0", "false":
-		return false, true
-	}
-	return false, false
-}
 
 // match reports whether the volume r, in use or not, passes.
 func (f *filter) match(r *record, inUse bool) bool {

@@ -9,25 +9,27 @@ import (
 	"syscall"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-dev/berth/internal/filters"
 	"github.com/moby/moby/api/types/volume"
 )
 
 // Prune removes the unused volumes matching the filters (label, label!,
 // all), as POST /volumes/prune: only anonymous ones unless all is true.
-func (s *Service) Prune(ctx context.Context, filters map[string][]string) (volume.PruneReport, error) {
+func (s *Service) Prune(ctx context.Context, req map[string][]string) (volume.PruneReport, error) {
 	all := false
-	if vs, ok := filters["all"]; ok {
+	if vs, ok := req["all"]; ok {
 		for _, v := range vs {
-			b, ok := parseBool(v)
-			if !ok {
-				return volume.PruneReport{}, errorf(errdefs.ErrInvalidArgument, "invalid filter 'all=%s': invalid value", v)
+			b, err := filters.Bool("all", v)
+			if err != nil {
+				return volume.PruneReport{}, err
 			}
 			all = all || b
 		}
-		filters = maps.Clone(filters)
-		delete(filters, "all")
+		req = maps.Clone(req)
+		delete(req, "all")
 	}
-	f, err := parseFilters(filters, "label", "label!")
+	f, err := parseFilters(req, "label", "label!")
 	if err != nil {
 		return volume.PruneReport{}, err
 	}

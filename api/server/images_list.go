@@ -102,9 +102,9 @@ func (ir *imageRouter) list(w http.ResponseWriter, r *http.Request) error {
 func (ir *imageRouter) imageFilter(ctx context.Context, f map[string][]string) (func(image.Named, *imagetypes.Summary, map[string]string) bool, error) {
 	var dangling *bool
 	for _, v := range f["dangling"] {
-		b := strings.EqualFold(v, "true") || v == "1"
-		if !b && !strings.EqualFold(v, "false") && v != "0" {
-			return nil, errorf(errdefs.ErrInvalidArgument, "invalid filter 'dangling=%s'", v)
+		b, err := match.Bool("dangling", v)
+		if err != nil {
+			return nil, err
 		}
 		dangling = &b
 	}

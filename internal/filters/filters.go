@@ -48,6 +48,18 @@ func unixTime(v string) (time.Time, bool) {
 	return time.Unix(n, ns), true
 }
 
+// Bool reads a boolean filter value (dangling=, all=) as dockerd does:
+// true, 1, false or 0, in any case.
+func Bool(key, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "true":
+		return true, nil
+	case "0", "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid filter '%s=%s': %w", key, v, errdefs.ErrInvalidArgument)
+}
+
 // HasLabel reports whether labels hold l, "key" (any value) or
 // "key=value".
 func HasLabel(labels map[string]string, l string) bool {

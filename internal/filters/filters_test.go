@@ -59,3 +59,16 @@ func TestLabelsAndName(t *testing.T) {
 		}
 	}
 }
+
+func TestBool(t *testing.T) {
+	for in, want := range map[string]bool{"1": true, "true": true, "TRUE": true, "0": false, "False": false} {
+		if got, err := Bool("dangling", in); err != nil || got != want {
+			t.Errorf("Bool(%q): got %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "yes", "t", "2"} {
+		if _, err := Bool("dangling", bad); !errors.Is(err, errdefs.ErrInvalidArgument) || err.Error() != "invalid filter 'dangling="+bad+"': invalid argument" {
+			t.Errorf("Bool(%q): got %v, want an invalid-argument error naming the filter", bad, err)
+		}
+	}
+}
