@@ -9,9 +9,9 @@ import (
 	"syscall"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-dev/berth/internal/filters"
-	"github.com/moby/moby/api/types/volume"
 )
 
 // Prune removes the unused volumes matching the filters (label, label!,
