@@ -50,7 +50,6 @@ func parseFilters(in map[string][]string, allowed ...string) (*filter, error) {
 	return f, nil
 }
 
-
 // match reports whether the volume r, in use or not, passes.
 func (f *filter) match(r *record, inUse bool) bool {
 	if f.dangling != nil && *f.dangling == inUse {
